@@ -1,0 +1,226 @@
+//! Configuration in httpd.conf syntax, from text to typed settings.
+//!
+//! ```text
+//! -C lines, httpd.conf (+ Includes), -c lines
+//!   --lexer-->  logical lines and words
+//!   --reader--> tree of Nodes (IfModule/IfDefine/Include/Define applied)
+//!   --walk-->   checked directives; top-level values as Contributions
+//!   --figment-> defaults < files < HTTPD_* < -C/-c  ==>  Settings
+//! ```
+//!
+//! [`Config::load`] runs the whole pipeline. Every error names the file, the
+//! line and the directive ([`ConfigError`]).
+
+mod directives;
+mod error;
+mod lexer;
+mod provider;
+mod reader;
+mod settings;
+mod tree;
+mod values;
+mod walk;
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::Serialized;
+
+pub use directives::{Args, Context, DirectiveSpec, TABLE as DIRECTIVES};
+pub use error::{ConfigError, Location};
+pub use provider::ENV_PREFIX;
+pub use reader::{COMMAND_LINE_FILE, Define};
+pub use settings::{
+    COMMON_LOG_FORMAT, CustomLogSpec, HostnameLookups, ListenSpec, ServerSignature, ServerTokens, Settings,
+    UseCanonicalName,
+};
+pub use tree::{IncludedFile, Node, Origin};
+pub use values::LOG_LEVELS;
+
+use crate::mpm::MpmKind;
+
+/// Where the main configuration comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file on disk (ServerRoot-relative if relative).
+    File(PathBuf),
+    /// The default configuration embedded in the binary (shared-conf).
+    Embedded,
+}
+
+/// The name errors give the embedded configuration.
+pub const EMBEDDED_NAME: &str = "(embedded) httpd.conf";
+
+/// Everything [`Config::load`] needs; the command line fills it.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub mpm: MpmKind,
+    /// The initial ServerRoot (`-d`, or the compiled-in default).
+    pub server_root: PathBuf,
+    pub source: Source,
+    /// `-D` names.
+    pub defines: Vec<String>,
+    /// `-C` directives.
+    pub pre_commands: Vec<String>,
+    /// `-c` directives.
+    pub post_commands: Vec<String>,
+    /// Check that DocumentRoot is a directory (off with `-T`).
+    pub check_document_root: bool,
+    /// The environment, for `${VAR}` and `HTTPD_*`.
+    pub env: Vec<(String, String)>,
+}
+
+impl LoadOptions {
+    pub fn new(mpm: MpmKind, server_root: impl Into<PathBuf>, source: Source) -> Self {
+        LoadOptions {
+            mpm,
+            server_root: server_root.into(),
+            source,
+            defines: Vec::new(),
+            pre_commands: Vec::new(),
+            post_commands: Vec::new(),
+            check_document_root: true,
+            env: Vec::new(),
+        }
+    }
+}
+
+/// A loaded configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub mpm: MpmKind,
+    pub settings: Settings,
+    /// Top-level sections, kept for the handlers.
+    pub sections: Vec<Node>,
+    /// The main file first, then each included file (for DUMP_INCLUDES).
+    pub includes: Vec<IncludedFile>,
+    pub defines: Vec<Define>,
+    /// Startup warnings, in the order httpd prints them.
+    pub warnings: Vec<String>,
+    /// Info lines (deprecated directive names).
+    pub notes: Vec<String>,
+    pub source: Source,
+    figment: Figment,
+}
+
+impl Config {
+    pub fn load(options: &LoadOptions) -> Result<Config, ConfigError> {
+        let env_lookup = |name: &str| options.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let mut reader =
+            reader::Reader::new(options.mpm, options.server_root.clone(), &options.defines, &env_lookup);
+        reader.read_commands(&options.pre_commands, Origin::PreCommand)?;
+        match &options.source {
+            Source::File(path) => reader.read_main_file(path)?,
+            Source::Embedded => reader.read_main_text(shared_conf::HTTPD_CONF, EMBEDDED_NAME)?,
+        }
+        reader.read_commands(&options.post_commands, Origin::PostCommand)?;
+        let read = reader.finish();
+
+        let walked = walk::walk(&read.nodes, options.mpm)?;
+        let mut warnings = read.warnings;
+        let environment = provider::environment(options.env.iter().cloned(), options.mpm, &mut warnings)?;
+
+        let defaults = Settings { server_root: read.server_root.clone(), ..Settings::default() };
+        let figment = provider::layer(
+            Figment::from(Serialized::defaults(defaults)),
+            &walked.contributions,
+            &environment,
+        );
+        let mut settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::Global { message: format!("invalid configuration: {e}") })?;
+        settings.finish();
+
+        let config = Config {
+            mpm: options.mpm,
+            settings,
+            sections: walked.sections,
+            includes: read.includes,
+            defines: read.defines,
+            warnings,
+            notes: walked.notes,
+            source: options.source.clone(),
+            figment,
+        };
+        config.check_paths(options)?;
+        Ok(config)
+    }
+
+    /// Where the value in force for `directive` was written: `file:line`, an
+    /// `HTTPD_*` variable, or `None` for a built-in default.
+    pub fn provenance(&self, directive: &str) -> Option<String> {
+        let metadata = self.figment.find_metadata(directive)?;
+        // The bottom layer is named after the type it serializes.
+        (metadata.name != std::any::type_name::<Settings>()).then(|| metadata.name.to_string())
+    }
+
+    /// The checks httpd makes when it executes DocumentRoot and
+    /// CoreDumpDirectory: the directories must exist.
+    fn check_paths(&self, options: &LoadOptions) -> Result<(), ConfigError> {
+        let s = &self.settings;
+        // The embedded configuration serves the embedded page when its
+        // DocumentRoot is missing, so a binary with no files still runs.
+        let embedded = self.source == Source::Embedded;
+        if options.check_document_root && !embedded && !s.document_root.is_dir() {
+            if let Some(at) = self.provenance_location("DocumentRoot") {
+                return Err(ConfigError::Directive {
+                    at,
+                    directive: "DocumentRoot".into(),
+                    message: format!(
+                        "DocumentRoot '{}' is not a directory, or is not readable",
+                        s.document_root.display()
+                    ),
+                });
+            }
+        }
+        if let Some(dir) = &s.core_dump_directory {
+            let message = if !dir.exists() {
+                Some(format!("CoreDumpDirectory {} does not exist", dir.display()))
+            } else if !dir.is_dir() {
+                Some(format!("CoreDumpDirectory {} is not a directory", dir.display()))
+            } else {
+                None
+            };
+            if let Some(message) = message {
+                let at = self
+                    .provenance_location("CoreDumpDirectory")
+                    .unwrap_or(Location { file: "(unknown)".into(), line: 0 });
+                return Err(ConfigError::Directive { at, directive: "CoreDumpDirectory".into(), message });
+            }
+        }
+        Ok(())
+    }
+
+    fn provenance_location(&self, directive: &str) -> Option<Location> {
+        let name = self.provenance(directive)?;
+        Some(match name.rsplit_once(':') {
+            Some((file, line)) if line.parse::<usize>().is_ok() => {
+                Location { file: file.to_string(), line: line.parse().unwrap_or(0) }
+            }
+            _ => Location { file: name, line: 0 },
+        })
+    }
+
+    /// The main configuration file's name as errors and dumps show it.
+    pub fn main_file(&self) -> &str {
+        self.includes.first().map_or(EMBEDDED_NAME, |f| f.path.as_str())
+    }
+
+    /// Whether the configuration defines `name` (`-D` or `Define`).
+    pub fn is_defined(&self, name: &str) -> bool {
+        self.defines.iter().any(|d| d.name == name)
+    }
+}
+
+/// Looks `directive` up among the directives of `mpm`'s binary.
+pub fn lookup_directive(directive: &str, mpm: MpmKind) -> Option<&'static DirectiveSpec> {
+    directives::lookup(directive, mpm)
+}
+
+/// A ServerRoot-relative path made absolute.
+pub fn server_root_relative(root: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() { path.to_path_buf() } else { root.join(path) }
+}
+
+#[cfg(test)]
+mod tests;

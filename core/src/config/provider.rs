@@ -1,0 +1,106 @@
+//! figment providers: the evaluated directives and `HTTPD_*` variables as
+//! layers of the typed settings.
+//!
+//! Each directive line is a provider of its own, whose metadata names its file
+//! and line, so `Figment::find_metadata("Timeout")` tells where the value in
+//! force was written. Layers, lowest first: built-in defaults, the files,
+//! `HTTPD_*` variables, `-C` directives, `-c` directives.
+
+use figment::value::{Dict, Map};
+use figment::{Figment, Metadata, Profile, Provider};
+
+use super::directives::{self, Combine, Context, Effect};
+use super::error::{ConfigError, Location};
+use super::lexer;
+use super::tree::Origin;
+use super::walk::Contribution;
+use crate::mpm::MpmKind;
+
+/// The prefix of environment variables that set directives.
+pub const ENV_PREFIX: &str = "HTTPD_";
+
+impl Provider for Contribution {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(self.at.to_string())
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut dict = Dict::new();
+        dict.insert(self.key.to_string(), self.value.clone());
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+/// Adds the layers above `base` in their order of precedence.
+pub(crate) fn layer(base: Figment, directives: &[Contribution], environment: &[Contribution]) -> Figment {
+    let by_origin = |origin: Origin| directives.iter().filter(move |c| c.origin == origin);
+    let mut figment = base;
+    for c in by_origin(Origin::File) {
+        figment = add(figment, c, c.combine);
+    }
+    // A variable replaces what the files say, lists included: HTTPD_LISTEN
+    // moves the server, it does not add a port.
+    for c in environment {
+        figment = add(figment, c, Combine::Replace);
+    }
+    for c in by_origin(Origin::PreCommand).chain(by_origin(Origin::PostCommand)) {
+        figment = add(figment, c, c.combine);
+    }
+    figment
+}
+
+fn add(figment: Figment, c: &Contribution, combine: Combine) -> Figment {
+    match combine {
+        Combine::Replace => figment.merge(c.clone()),
+        Combine::Append => figment.admerge(c.clone()),
+    }
+}
+
+/// Reads `HTTPD_<DIRECTIVE>` variables: the name after the prefix matches a
+/// directive's name case-insensitively, underscores ignored
+/// (`HTTPD_MAX_REQUEST_WORKERS` and `HTTPD_MaxRequestWorkers` both work); the
+/// value is read as that directive's arguments.
+pub(crate) fn environment(
+    vars: impl IntoIterator<Item = (String, String)>,
+    mpm: MpmKind,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Contribution>, ConfigError> {
+    let mut out = Vec::new();
+    let mut vars: Vec<(String, String)> =
+        vars.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+    vars.sort();
+    for (variable, raw) in vars {
+        let wanted: String = variable[ENV_PREFIX.len()..].chars().filter(|c| *c != '_').collect();
+        let spec = directives::TABLE.iter().find(|d| {
+            d.exists_in(mpm)
+                && d.name.eq_ignore_ascii_case(&wanted)
+                && matches!(d.effect, Effect::Value(..))
+                && d.context != Context::DirOnly
+                && d.context != Context::VhostOnly
+        });
+        let Some(spec) = spec else {
+            warnings.push(format!(
+                "environment variable {variable} names no directive of {}; ignored",
+                mpm.binary()
+            ));
+            continue;
+        };
+        let Effect::Value(parse, _) = spec.effect else { unreachable!("filtered on Effect::Value") };
+        let args = lexer::words(&raw);
+        let env_error = |message: String| ConfigError::Environment {
+            variable: variable.clone(),
+            directive: spec.name.to_string(),
+            message,
+        };
+        spec.args.check(spec.name, spec.description, &args).map_err(env_error)?;
+        let value = parse(spec.name, &args).map_err(env_error)?;
+        out.push(Contribution {
+            key: spec.name,
+            value,
+            at: Location { file: format!("environment variable {variable}"), line: 0 },
+            origin: Origin::File,
+            combine: Combine::Replace,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,18 @@
+//! The shared core of `prefork-server`, `worker-server` and `event-server`.
+//!
+//! A binary embeds one MPM ([`mpm::Mpm`]) and hands it to [`run`], which
+//! parses the command line ([`cli`]), loads the configuration ([`config`]),
+//! sizes the MPM ([`limits`]) and acts on what was asked.
+
+pub mod build_info;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod dump;
+pub mod limits;
+pub mod modules;
+pub mod mpm;
+mod run;
+
+pub use mpm::{Mpm, MpmKind};
+pub use run::{run, run_with};

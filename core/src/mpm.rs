@@ -1,0 +1,81 @@
+//! The MPM boundary: which Multi-Processing Module a binary embeds.
+//!
+//! Each binary embeds exactly one MPM, chosen when it is built, as a statically
+//! linked httpd module. Core knows the three by name (so that it can tell a user
+//! which binary provides the MPM their configuration asks for); a binary hands
+//! its own to [`crate::run`] through the [`Mpm`] trait.
+
+/// The three Unix MPMs of Apache httpd 2.4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MpmKind {
+    Prefork,
+    Worker,
+    Event,
+}
+
+impl MpmKind {
+    pub const ALL: [MpmKind; 3] = [MpmKind::Prefork, MpmKind::Worker, MpmKind::Event];
+
+    /// The name mod_status and `-V` print (`Server MPM:`).
+    pub fn name(self) -> &'static str {
+        match self {
+            MpmKind::Prefork => "prefork",
+            MpmKind::Worker => "worker",
+            MpmKind::Event => "event",
+        }
+    }
+
+    /// The module identifier, as in `<IfModule mpm_event_module>` and `LoadModule`.
+    pub fn module_id(self) -> &'static str {
+        match self {
+            MpmKind::Prefork => "mpm_prefork_module",
+            MpmKind::Worker => "mpm_worker_module",
+            MpmKind::Event => "mpm_event_module",
+        }
+    }
+
+    /// The module's source file name, as in `<IfModule event.c>` and `-l`.
+    pub fn source(self) -> &'static str {
+        match self {
+            MpmKind::Prefork => "prefork.c",
+            MpmKind::Worker => "worker.c",
+            MpmKind::Event => "event.c",
+        }
+    }
+
+    /// The binary of this project that embeds this MPM.
+    pub fn binary(self) -> &'static str {
+        match self {
+            MpmKind::Prefork => "prefork-server",
+            MpmKind::Worker => "worker-server",
+            MpmKind::Event => "event-server",
+        }
+    }
+
+    /// Whether children run several worker threads (`-V`: `threaded:`).
+    pub fn is_threaded(self) -> bool {
+        !matches!(self, MpmKind::Prefork)
+    }
+
+    /// The module prefix httpd uses in error-log lines (`[mpm_event:notice]`).
+    pub fn log_module(self) -> &'static str {
+        match self {
+            MpmKind::Prefork => "mpm_prefork",
+            MpmKind::Worker => "mpm_worker",
+            MpmKind::Event => "mpm_event",
+        }
+    }
+
+    /// The MPM whose module identifier is `id`, if any.
+    pub fn from_module_id(id: &str) -> Option<MpmKind> {
+        MpmKind::ALL.into_iter().find(|k| k.module_id() == id)
+    }
+}
+
+/// What a binary tells core about the MPM it embeds.
+///
+/// Static dispatch: the binary is the choice, so there is never a `dyn Mpm`.
+pub trait Mpm {
+    /// Which of httpd's MPMs this is.
+    const KIND: MpmKind;
+}

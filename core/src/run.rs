@@ -1,0 +1,232 @@
+//! The entry point every binary calls: command line, configuration, then the
+//! action asked for.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::build_info;
+use crate::cli::{self, CommandLine, Mode, Signal};
+use crate::config::{Config, LoadOptions, Source};
+use crate::dump;
+use crate::limits;
+use crate::mpm::{Mpm, MpmKind};
+
+/// Runs the binary that embeds `M`: `fn main() -> ExitCode { httpd_core::run::<EventMpm>() }`.
+pub fn run<M: Mpm>() -> ExitCode {
+    let mut args = std::env::args();
+    let program = args
+        .next()
+        .and_then(|a| Path::new(&a).file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| M::KIND.binary().to_string());
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    run_with(M::KIND, &program, args, env)
+}
+
+/// [`run`] with its inputs made explicit.
+pub fn run_with(
+    mpm: MpmKind,
+    program: &str,
+    args: impl IntoIterator<Item = String>,
+    env: Vec<(String, String)>,
+) -> ExitCode {
+    let cl = match CommandLine::parse(args) {
+        Ok(cl) => cl,
+        Err(cli::UsageError(reason)) => {
+            if let Some(reason) = reason {
+                eprintln!("{program}: {reason}");
+            }
+            eprint!("{}", cli::usage(program));
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut startup = StartupLog::new(&cl);
+
+    // These need no configuration, as with a statically linked httpd.
+    match cl.mode {
+        Mode::Help => {
+            eprint!("{}", cli::usage(program));
+            return ExitCode::FAILURE;
+        }
+        Mode::Version => return print(&dump::version(mpm)),
+        Mode::CompileSettings => return print(&dump::compile_settings(mpm)),
+        Mode::ListModules => return print(&dump::compiled_modules(mpm)),
+        Mode::ListDirectives => return print(&dump::directives(mpm)),
+        _ => {}
+    }
+
+    let config = match Config::load(&load_options(mpm, &cl, env)) {
+        Ok(config) => config,
+        Err(e) => {
+            startup.emit("emerg", &e.render(program));
+            return ExitCode::FAILURE;
+        }
+    };
+    for warning in &config.warnings {
+        startup.emit("warn", warning);
+    }
+    for note in &config.notes {
+        startup.emit("info", note);
+    }
+    let online_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    let (capacity, mpm_warnings) = limits::capacity(mpm, &config.settings, online_cpus);
+    for warning in &mpm_warnings {
+        startup.emit("warn", warning);
+    }
+
+    match cl.mode {
+        Mode::ConfigTest | Mode::ConfigDump => {
+            let mut out = String::new();
+            if cl.is_defined("DUMP_INCLUDES") {
+                out.push_str(&dump::includes(&config));
+            }
+            if cl.is_defined("DUMP_VHOSTS") {
+                out.push_str(&dump::vhosts(&config));
+            }
+            if cl.is_defined("DUMP_RUN_CFG") {
+                out.push_str(&dump::run_config(&config));
+            }
+            if cl.is_defined("DUMP_MODULES") {
+                out.push_str(&dump::loaded_modules(mpm));
+            }
+            if cl.is_defined("DUMP_MPM") {
+                out.push_str(&dump::mpm_capacity(&config, &capacity));
+            }
+            print(&out);
+            if cl.mode == Mode::ConfigTest {
+                startup.emit("emerg", "Syntax OK");
+            }
+            ExitCode::SUCCESS
+        }
+        _ => match cl.signal {
+            Some(signal) => signal_running_server(program, &config, signal),
+            None => start(program, &config),
+        },
+    }
+}
+
+fn load_options(mpm: MpmKind, cl: &CommandLine, env: Vec<(String, String)>) -> LoadOptions {
+    let server_root = cl.server_root.clone().unwrap_or_else(|| build_info::default_server_root(mpm));
+    let server_root = absolute(&server_root);
+    // As httpd, an explicit -f must exist; with no -f, a missing default
+    // file means "use the embedded configuration", so a binary installed with
+    // no files at all still runs.
+    let source = match &cl.config_file {
+        Some(file) => Source::File(file.clone()),
+        None => {
+            let default = server_root.join(build_info::default_config_file());
+            if default.exists() { Source::File(default) } else { Source::Embedded }
+        }
+    };
+    let mut options = LoadOptions::new(mpm, server_root, source);
+    options.defines = cl.defines.clone();
+    options.pre_commands = cl.pre_commands.clone();
+    options.post_commands = cl.post_commands.clone();
+    options.check_document_root = !cl.skip_document_root_check;
+    options.env = env;
+    options
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+/// Starting the server: the process model arrives with the MPM issues; until
+/// then a start says so plainly and fails, rather than pretending to serve.
+fn start(program: &str, config: &Config) -> ExitCode {
+    eprintln!(
+        "{program}: the configuration is valid, but this build cannot serve yet: \
+         the {} MPM's process model is not implemented (use -t to check a configuration)",
+        config.mpm.name()
+    );
+    ExitCode::FAILURE
+}
+
+/// `-k`: finds the running parent through PidFile and signals it (MPM-SPEC §6.4).
+fn signal_running_server(program: &str, config: &Config, signal: Signal) -> ExitCode {
+    use nix::sys::signal::{Signal as Sig, kill};
+    use nix::unistd::Pid;
+
+    let pid_file = &config.settings.pid_file;
+    let pid = std::fs::read_to_string(pid_file).ok().and_then(|s| s.trim().parse::<i32>().ok());
+    let running =
+        pid.filter(|&p| p > 0 && p != std::process::id() as i32 && kill(Pid::from_raw(p), None).is_ok());
+    let send = |sig: Sig, pid: i32| match kill(Pid::from_raw(pid), sig) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{program}: could not send {sig} to pid {pid}: {}", e.desc());
+            ExitCode::FAILURE
+        }
+    };
+    match (signal, running) {
+        (Signal::Start, Some(p)) => {
+            println!("{program} (pid {p}) already running");
+            ExitCode::SUCCESS
+        }
+        (Signal::Start, None) => start(program, config),
+        (Signal::Stop, Some(p)) => send(Sig::SIGTERM, p),
+        (Signal::GracefulStop, Some(p)) => send(Sig::SIGWINCH, p),
+        (Signal::Restart, Some(p)) => send(Sig::SIGHUP, p),
+        (Signal::Graceful, Some(p)) => send(Sig::SIGUSR1, p),
+        (Signal::Stop | Signal::GracefulStop, None) => {
+            match pid {
+                Some(p) => println!("{program} (pid {p}?) not running"),
+                None => println!("{program} (no pid file) not running"),
+            }
+            ExitCode::SUCCESS
+        }
+        (Signal::Restart | Signal::Graceful, None) => {
+            println!("{program} not running, trying to start");
+            start(program, config)
+        }
+    }
+}
+
+fn print(text: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
+/// Startup messages: stderr, or the `-E` file; shown from the `-e` level up
+/// (warn by default, LogLevel's default).
+struct StartupLog {
+    threshold: usize,
+    file: Option<std::fs::File>,
+}
+
+impl StartupLog {
+    fn new(cl: &CommandLine) -> Self {
+        let threshold = level_rank(cl.startup_log_level.as_deref().unwrap_or("warn"));
+        let file = cl
+            .startup_log_file
+            .as_ref()
+            .and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
+        StartupLog { threshold, file }
+    }
+
+    /// Writes `message` if `level` is at or above the threshold. Errors and
+    /// `Syntax OK` use `emerg` so they always show.
+    fn emit(&mut self, level: &str, message: &str) {
+        if level_rank(level) > self.threshold {
+            return;
+        }
+        let line = format!("{message}\n");
+        match &mut self.file {
+            Some(file) => {
+                let _ = file.write_all(line.as_bytes());
+            }
+            None => eprint!("{line}"),
+        }
+    }
+}
+
+fn level_rank(level: &str) -> usize {
+    crate::config::LOG_LEVELS.iter().position(|l| *l == level).unwrap_or(4)
+}
