@@ -112,7 +112,10 @@ impl CommandLine {
                     'V' => exit_mode = exit_mode.or(Some(Mode::CompileSettings)),
                     'l' => exit_mode = exit_mode.or(Some(Mode::ListModules)),
                     'L' => exit_mode = exit_mode.or(Some(Mode::ListDirectives)),
-                    't' => cl.mode = Mode::ConfigTest,
+                    // As httpd's main.c: -t sets test mode only if no dump
+                    // was asked for, so `-D DUMP_X -t` stays a dump.
+                    't' if cl.mode == Mode::Run => cl.mode = Mode::ConfigTest,
+                    't' => {}
                     'T' => cl.skip_document_root_check = true,
                     'S' => {
                         cl.mode = Mode::ConfigDump;
@@ -255,8 +258,9 @@ mod tests {
     }
 
     #[test]
-    fn last_of_test_and_dump_wins() {
-        assert_eq!(parse(&["-D", "DUMP_MPM", "-t"]).unwrap().mode, Mode::ConfigTest);
+    fn a_dump_wins_over_test() {
+        assert_eq!(parse(&["-D", "DUMP_MPM", "-t"]).unwrap().mode, Mode::ConfigDump);
+        assert_eq!(parse(&["-S", "-t"]).unwrap().mode, Mode::ConfigDump);
         assert_eq!(parse(&["-t", "-D", "DUMP_MPM"]).unwrap().mode, Mode::ConfigDump);
     }
 

@@ -193,6 +193,7 @@ impl Config {
 
     fn provenance_location(&self, directive: &str) -> Option<Location> {
         let name = self.provenance(directive)?;
+        let name = name.trim_end_matches(" (-C)").trim_end_matches(" (-c)").to_string();
         Some(match name.rsplit_once(':') {
             Some((file, line)) if line.parse::<usize>().is_ok() => {
                 Location { file: file.to_string(), line: line.parse().unwrap_or(0) }

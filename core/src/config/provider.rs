@@ -20,8 +20,14 @@ use crate::mpm::MpmKind;
 pub const ENV_PREFIX: &str = "HTTPD_";
 
 impl Provider for Contribution {
+    /// `file:line`; a command-line directive also says whether it was `-C`
+    /// or `-c`, since both share httpd's pseudo-file name.
     fn metadata(&self) -> Metadata {
-        Metadata::named(self.at.to_string())
+        Metadata::named(match self.origin {
+            Origin::PreCommand => format!("{} (-C)", self.at),
+            Origin::PostCommand => format!("{} (-c)", self.at),
+            Origin::File => self.at.to_string(),
+        })
     }
 
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {

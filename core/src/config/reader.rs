@@ -335,6 +335,20 @@ impl<'e> Reader<'e> {
     ) -> Result<(), ConfigError> {
         let full = self.absolute(Path::new(pattern));
         let files = if has_wildcard(&full) {
+            // The fixed directory before the first wildcard must exist.
+            let fixed: PathBuf =
+                full.components().take_while(|c| !has_wildcard(Path::new(c.as_os_str()))).collect();
+            if !fixed.is_dir() && !optional {
+                return Err(self.read_error(
+                    &at.file,
+                    at.line,
+                    "Include",
+                    format!(
+                        "Include/IncludeOptional: Could not open directory {}: No such file or directory",
+                        fixed.display()
+                    ),
+                ));
+            }
             let matches = wildcard_matches(&full);
             if matches.is_empty() {
                 if optional {

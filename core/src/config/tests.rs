@@ -313,7 +313,7 @@ fn layers_files_then_environment_then_command_line() {
     let at = |d: &str| c.provenance(d).map(|p| p.replace(&root.path(""), ""));
     assert_eq!(at("Timeout").as_deref(), Some("httpd.conf:1"));
     assert_eq!(at("KeepAliveTimeout").as_deref(), Some("environment variable HTTPD_KEEP_ALIVE_TIMEOUT"));
-    assert_eq!(at("MaxKeepAliveRequests").as_deref(), Some("-c/-C directives:1"));
+    assert_eq!(at("MaxKeepAliveRequests").as_deref(), Some("-c/-C directives:1 (-c)"));
     assert_eq!(
         c.warnings,
         ["environment variable HTTPD_NOT_A_DIRECTIVE names no directive of event-server; ignored"]
@@ -512,9 +512,20 @@ fn missing_include_and_wildcard_without_match() {
          ROOT/extra/nothere.conf: No such file or directory",
     );
     check_error(
-        "Include extra/*.conf\n",
+        "Include nodir/*.conf\n",
+        "event-server: Syntax error on line 1 of ROOT/httpd.conf: Include/IncludeOptional: Could not open \
+         directory ROOT/nodir: No such file or directory",
+    );
+    let got = error_for(MpmKind::Event, "Include extra/*.conf\n", &[("extra/readme.txt", "")]);
+    assert_eq!(
+        got,
         "event-server: Syntax error on line 1 of ROOT/httpd.conf: Include/IncludeOptional: No matches for \
-         the wildcard '*.conf' in 'ROOT/extra', failing",
+         the wildcard '*.conf' in 'ROOT/extra', failing"
+    );
+    check_error(
+        "IncludeOptional nodir/*.conf\nInclude extra/*.conf\n",
+        "event-server: Syntax error on line 2 of ROOT/httpd.conf: Include/IncludeOptional: Could not open \
+         directory ROOT/extra: No such file or directory",
     );
 }
 
