@@ -9,10 +9,16 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dump;
+pub mod handler;
+pub mod http;
 pub mod limits;
+pub mod listen;
+pub mod logs;
 pub mod modules;
 pub mod mpm;
 mod run;
+pub mod serve;
+pub mod server;
 
 pub use mpm::{Mpm, MpmKind};
 pub use run::{run, run_with};

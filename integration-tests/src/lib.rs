@@ -9,6 +9,8 @@
 //! [`binary`] builds them once with `$CARGO build --bins` and looks for them
 //! beside the test executable, as ripgrep's `Dir::bin` does.
 
+pub mod http;
+
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::Read;

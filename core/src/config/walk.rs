@@ -116,7 +116,7 @@ fn check_listen_unique(node: &Node, value: &Value, seen: &mut Vec<(String, u16)>
     let entry = value.as_array().and_then(|a| a.first()).and_then(Value::as_dict);
     let host = entry.and_then(|d| d.get("host")).and_then(Value::as_str).unwrap_or_default().to_string();
     let port = entry.and_then(|d| d.get("port")).and_then(Value::to_u128).unwrap_or(0) as u16;
-    if seen.contains(&(host.clone(), port)) {
+    if port != 0 && seen.contains(&(host.clone(), port)) {
         return Err(directive_error(node, "Cannot define multiple Listeners on the same IP:port".into()));
     }
     seen.push((host, port));

@@ -1,0 +1,516 @@
+//! The connection engine: one state machine over a connection's buffers that
+//! serves both kinds of MPM.
+//!
+//! [`Connection::step`] runs until the connection has to wait, and says for
+//! what ([`Outcome`]); it never blocks by itself. The blocking driver
+//! (prefork, worker) waits with `poll` and calls `step` again; the event MPM
+//! turns the outcome into a readiness interest and a timeout queue and hands
+//! the connection to any worker when it is ready. A timeout is reported back
+//! with [`Connection::timed_out`].
+
+use std::io::{self, Write};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::body::{self, BodyDecoder, Framing};
+use super::date;
+use super::message::{Body, ConnInfo, Request, Response, Version};
+use super::output::{Transport, WriteState, Writer};
+use super::parse::{self, Limits, RequestError};
+use super::status::{self, ErrorContext};
+use crate::logs::{ConnStatus, LogEntry};
+use crate::server::ServerContext;
+
+/// What a connection waits for after a step, as httpd's `conn_state_e`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Idle between requests: wait to read, for KeepAliveTimeout
+    /// (CONN_STATE_KEEPALIVE).
+    KeepAlive,
+    /// In a request (or before the first one): wait to read, for Timeout.
+    ReadBlocked,
+    /// A response is partly written: wait to write, for Timeout
+    /// (CONN_STATE_WRITE_COMPLETION).
+    WriteBlocked,
+    /// FIN sent; drain what the client still sends, then close
+    /// (CONN_STATE_LINGER).
+    Linger,
+    /// Done: close the socket.
+    Close,
+}
+
+#[derive(Debug)]
+enum State {
+    ReadHead,
+    ReadBody(BodyDecoder),
+    /// Writing; `then_body` is set while a `100 Continue` goes out before
+    /// the body is read.
+    Write {
+        then_body: Option<BodyDecoder>,
+    },
+    Linger,
+    Closed,
+}
+
+/// Size of a read into the input buffer.
+const READ_SIZE: usize = 16 * 1024;
+
+/// One client connection.
+pub struct Connection {
+    info: ConnInfo,
+    state: State,
+    input: Vec<u8>,
+    /// Start of unconsumed input.
+    input_pos: usize,
+    req: Request,
+    /// Whether the request in progress got any byte yet.
+    started: bool,
+    received_at: SystemTime,
+    started_at: Instant,
+    /// Requests answered on this connection (httpd's `keepalives`).
+    served: u32,
+    /// The response in progress: status, whether the connection stays open,
+    /// the log is pending.
+    status: u16,
+    keep_alive: bool,
+    log_pending: bool,
+    response_headers: super::headers::Headers,
+    writer: Writer,
+    /// When the lingering close began (FIN sent).
+    linger_start: Option<Instant>,
+}
+
+impl Connection {
+    pub fn new(info: ConnInfo) -> Connection {
+        Connection {
+            info,
+            state: State::ReadHead,
+            input: Vec::with_capacity(READ_SIZE),
+            input_pos: 0,
+            req: Request::new(),
+            started: false,
+            received_at: SystemTime::now(),
+            started_at: Instant::now(),
+            served: 0,
+            status: 0,
+            keep_alive: false,
+            log_pending: false,
+            response_headers: super::headers::Headers::new(),
+            writer: Writer::default(),
+            linger_start: None,
+        }
+    }
+
+    pub fn info(&self) -> &ConnInfo {
+        &self.info
+    }
+
+    /// Requests answered so far.
+    pub fn served(&self) -> u32 {
+        self.served
+    }
+
+    /// Whether the engine is inside a request (as opposed to idle between
+    /// requests): what the scoreboard shows as `R`/`W` rather than `K`.
+    pub fn in_request(&self) -> bool {
+        self.started
+    }
+
+    /// The current (or last) request line, for the scoreboard.
+    pub fn request_line(&self) -> &str {
+        &self.req.line
+    }
+
+    /// Runs the connection until it must wait, and says for what.
+    pub fn step(&mut self, io: &mut impl Transport, ctx: &ServerContext) -> Outcome {
+        loop {
+            match &mut self.state {
+                State::Closed => return Outcome::Close,
+                State::ReadHead => {
+                    if self.input_pos < self.input.len() {
+                        if !self.started {
+                            self.started = true;
+                            self.received_at = SystemTime::now();
+                            self.started_at = Instant::now();
+                            self.req.clear();
+                        }
+                        let limits = Limits {
+                            line: ctx.settings.limit_request_line as usize,
+                            field_size: ctx.settings.limit_request_field_size as usize,
+                            fields: ctx.settings.limit_request_fields as usize,
+                        };
+                        match parse::parse_head(&self.input[self.input_pos..], &limits, &mut self.req) {
+                            Ok(Some(n)) => {
+                                self.input_pos += n;
+                                self.begin_request(ctx);
+                                continue;
+                            }
+                            Ok(None) => {}
+                            Err(e) => {
+                                self.fail(ctx, e);
+                                continue;
+                            }
+                        }
+                    }
+                    match self.fill(io) {
+                        Ok(true) => continue,
+                        Ok(false) => {
+                            // The client closed. Mid-request, that is an abort.
+                            return self.close();
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            return if self.started || self.served == 0 {
+                                Outcome::ReadBlocked
+                            } else {
+                                Outcome::KeepAlive
+                            };
+                        }
+                        Err(_) => return self.close(),
+                    }
+                }
+                State::ReadBody(decoder) => {
+                    match decoder.consume(&self.input[self.input_pos..]) {
+                        Ok(n) => self.input_pos += n,
+                        Err(e) => {
+                            self.fail(ctx, e);
+                            continue;
+                        }
+                    }
+                    if decoder.is_done() {
+                        self.respond(ctx);
+                        continue;
+                    }
+                    match self.fill(io) {
+                        Ok(true) => continue,
+                        Ok(false) => return self.close(),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Outcome::ReadBlocked,
+                        Err(_) => return self.close(),
+                    }
+                }
+                State::Write { then_body } => match self.writer.write(io) {
+                    Ok(WriteState::Blocked) => return Outcome::WriteBlocked,
+                    Ok(WriteState::Done) => {
+                        if let Some(decoder) = then_body.take() {
+                            self.state = State::ReadBody(decoder);
+                            continue;
+                        }
+                        self.finish(ctx);
+                    }
+                    Err(_) => {
+                        self.log(ctx, ConnStatus::Aborted);
+                        return self.close();
+                    }
+                },
+                State::Linger => return self.drain(io),
+            }
+        }
+    }
+
+    /// The wait the last outcome asked for ran out. Returns what to do next:
+    /// a request cut short by Timeout gets httpd's 408 (written by the next
+    /// `step`); an idle connection, or a silent one, is closed.
+    pub fn timed_out(&mut self, ctx: &ServerContext) -> Outcome {
+        match self.state {
+            State::ReadHead if self.started && self.req.line.is_empty() => {
+                // httpd sends nothing when the request line itself never
+                // came, and logs a 408 only for a connection's first request.
+                if self.served == 0 {
+                    self.status = 408;
+                    self.log_pending = true;
+                    self.response_headers.clear();
+                    self.log(ctx, ConnStatus::Close);
+                }
+                self.close()
+            }
+            State::ReadHead if self.started => {
+                let e =
+                    RequestError::new(408, "AH00567: request failed: timeout reading the request headers");
+                self.fail(ctx, e);
+                Outcome::WriteBlocked
+            }
+            State::ReadBody(_) => {
+                let e = RequestError::new(408, "AH01382: request failed: timeout reading the request body");
+                self.fail(ctx, e);
+                Outcome::WriteBlocked
+            }
+            State::Write { .. } => {
+                self.log(ctx, ConnStatus::Aborted);
+                self.close()
+            }
+            _ => self.close(),
+        }
+    }
+
+    /// Reads more input; `Ok(false)` at end of stream.
+    fn fill(&mut self, io: &mut impl Transport) -> io::Result<bool> {
+        if self.input_pos == self.input.len() {
+            self.input.clear();
+            self.input_pos = 0;
+        } else if self.input_pos > 0 && self.input.capacity() - self.input.len() < READ_SIZE / 2 {
+            self.input.drain(..self.input_pos);
+            self.input_pos = 0;
+        }
+        let len = self.input.len();
+        self.input.resize(len + READ_SIZE, 0);
+        let result = loop {
+            match io.read(&mut self.input[len..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        let n = *result.as_ref().unwrap_or(&0);
+        self.input.truncate(len + n);
+        result.map(|n| n > 0)
+    }
+
+    /// A head is parsed: decide the body's framing, then answer or read on.
+    fn begin_request(&mut self, ctx: &ServerContext) {
+        let req = &self.req;
+        if req.version == Version::Http11 && !req.headers.contains("host") {
+            return self
+                .fail(ctx, RequestError::new(400, "AH00569: client sent HTTP/1.1 request without hostname"));
+        }
+        if req.headers.get_all("host").nth(1).is_some() {
+            return self.fail(ctx, RequestError::new(400, "AH00570: client sent several Host headers"));
+        }
+        if let Some(host) = req.headers.get("host").filter(|h| !valid_host(h)) {
+            let e = RequestError::new(400, format!("AH00550: Client sent malformed Host header: {host}"));
+            return self.fail(ctx, e);
+        }
+        let framing = match body::framing(&req.headers, req.version) {
+            Ok(f) => f,
+            Err(e) => return self.fail(ctx, e),
+        };
+        let expect = req.headers.get("expect");
+        let continue_expected = match expect {
+            None => false,
+            Some(v) if v.eq_ignore_ascii_case("100-continue") => true,
+            Some(v) => {
+                let e = RequestError::new(
+                    417,
+                    format!("AH00570: client sent an unrecognized expectation value of Expect: {v}"),
+                );
+                return self.fail(ctx, e);
+            }
+        };
+        let s = &ctx.settings;
+        let decoder = match BodyDecoder::new(
+            framing,
+            s.limit_request_body,
+            s.limit_request_field_size as usize,
+            s.limit_request_fields as usize,
+        ) {
+            Ok(d) => d,
+            Err(e) => return self.fail(ctx, e),
+        };
+        if framing == Framing::None {
+            return self.respond(ctx);
+        }
+        if continue_expected && req.version == Version::Http11 && self.input_pos == self.input.len() {
+            self.writer.start(false).extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+            self.state = State::Write { then_body: Some(decoder) };
+        } else {
+            self.state = State::ReadBody(decoder);
+        }
+    }
+
+    /// The request is read: run the handler and start writing its response.
+    fn respond(&mut self, ctx: &ServerContext) {
+        let response = crate::handler::handle(ctx, &self.info, &self.req);
+        self.start_response(ctx, response);
+    }
+
+    /// Answers a request that could not be read, then closes (lingering).
+    fn fail(&mut self, ctx: &ServerContext, e: RequestError) {
+        log::info!(target: "core", "[client {}] {}", self.info.remote, e.log);
+        let host = self.req.headers.get("host").unwrap_or("");
+        let signature = if e.status == 400 || e.status == 408 || e.status == 414 {
+            String::new()
+        } else {
+            ctx.signature(host_name(host, ctx), host_port(host))
+        };
+        let cx = ErrorContext {
+            method: &self.req.method,
+            path: self.req.path(),
+            expect: self.req.headers.get("expect").unwrap_or(""),
+            note: e.note,
+            signature: &signature,
+            ..Default::default()
+        };
+        let mut response = status::error_response(e.status, &cx);
+        response.close = true;
+        self.start_response(ctx, response);
+    }
+
+    /// Serializes the head (httpd's header order) and queues the body.
+    fn start_response(&mut self, ctx: &ServerContext, mut response: Response) {
+        let s = &ctx.settings;
+        let req = &self.req;
+        let left = i64::from(s.max_keep_alive_requests.max(0) as u32) - i64::from(self.served);
+        let wants = match req.version {
+            Version::Http11 => !req.headers.has_token("connection", "close"),
+            Version::Http10 => req.headers.has_token("connection", "keep-alive"),
+            Version::Http09 => false,
+        };
+        self.keep_alive =
+            s.keep_alive && wants && !response.close && (s.max_keep_alive_requests == 0 || left > 0);
+        self.status = response.status;
+        let head_only = req.is_head() || matches!(response.status, 100..=199 | 204 | 304);
+        let length = response.body.len();
+
+        let sendfile = s.enable_sendfile;
+        let out = self.writer.start(sendfile);
+        if req.version != Version::Http09 {
+            // io::Write on a Vec formats without allocating.
+            let _ = write!(out, "HTTP/1.1 {} ", response.status);
+            out.extend_from_slice(status::reason(response.status).as_bytes());
+            out.extend_from_slice(b"\r\nDate: ");
+            date::append_now(out);
+            out.extend_from_slice(b"\r\nServer: ");
+            out.extend_from_slice(ctx.banner.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            // httpd's order: the handler's fields, Content-Length,
+            // Content-Range, Keep-Alive, Connection, Content-Type.
+            let late = |name: &str| {
+                name.eq_ignore_ascii_case("content-type") || name.eq_ignore_ascii_case("content-range")
+            };
+            for (name, value) in response.headers.iter().filter(|(n, _)| !late(n)) {
+                push_header(out, name, value);
+            }
+            if !matches!(response.status, 100..=199 | 204 | 304) {
+                let _ = write!(out, "Content-Length: {length}\r\n");
+            }
+            if let Some(range) = response.headers.get("content-range") {
+                push_header(out, "Content-Range", range);
+            }
+            if self.keep_alive && req.version == Version::Http10 {
+                let timeout = s.keep_alive_timeout.div_ceil(1000);
+                let _ = write!(out, "Keep-Alive: timeout={timeout}, max={left}\r\n");
+                push_header(out, "Connection", "Keep-Alive");
+            } else if !self.keep_alive {
+                push_header(out, "Connection", "close");
+            }
+            if let Some(ct) = response.headers.get("content-type") {
+                push_header(out, "Content-Type", ct);
+            }
+            out.extend_from_slice(b"\r\n");
+        }
+        self.response_headers = std::mem::take(&mut response.headers);
+        if !head_only {
+            self.writer.push_body(std::mem::replace(&mut response.body, Body::Empty));
+        }
+        self.log_pending = true;
+        self.state = State::Write { then_body: None };
+    }
+
+    /// The response is written: log it, then keep alive or close.
+    fn finish(&mut self, ctx: &ServerContext) {
+        let status = if self.keep_alive { ConnStatus::KeepAlive } else { ConnStatus::Close };
+        self.log(ctx, status);
+        self.served += 1;
+        self.started = false;
+        if self.keep_alive {
+            self.state = State::ReadHead;
+        } else {
+            self.state = State::Linger;
+            self.linger_start = None;
+        }
+    }
+
+    fn log(&mut self, ctx: &ServerContext, conn_status: ConnStatus) {
+        if !std::mem::take(&mut self.log_pending) {
+            return;
+        }
+        let server_name = ctx.settings.server_name.as_deref().unwrap_or("");
+        ctx.access_log.log(&LogEntry {
+            conn: &self.info,
+            request: &self.req,
+            status: self.status,
+            response_headers: &self.response_headers,
+            body_bytes: self.writer.body_sent,
+            received: self.received_at,
+            duration: self.started_at.elapsed(),
+            keepalives: self.served,
+            conn_status,
+            server_name,
+        });
+    }
+
+    /// Lingering close: FIN sent, read and drop what the client still sends
+    /// until it closes (the driver bounds the time).
+    fn drain(&mut self, io: &mut impl Transport) -> Outcome {
+        if self.linger_start.is_none() {
+            self.linger_start = Some(Instant::now());
+            if io.shutdown_write().is_err() {
+                return self.close();
+            }
+        }
+        let mut scratch = [0u8; 512];
+        loop {
+            match io.read(&mut scratch) {
+                Ok(0) => return self.close(),
+                Ok(_) => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Outcome::Linger,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return self.close(),
+            }
+        }
+    }
+
+    /// How long the connection has been lingering, if it is.
+    pub fn lingering_for(&self) -> Option<Duration> {
+        self.linger_start.map(|t| t.elapsed())
+    }
+
+    fn close(&mut self) -> Outcome {
+        self.state = State::Closed;
+        Outcome::Close
+    }
+}
+
+fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// A Host header httpd accepts (its `fix_hostname`): a name of letters,
+/// digits, `-`, `.` and `_`, or a bracketed IPv6 address, then an optional
+/// `:port` of digits.
+fn valid_host(host: &str) -> bool {
+    let (name_ok, port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((v6, port)) => {
+                (!v6.is_empty() && v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.'), port)
+            }
+            None => return false,
+        },
+        None => {
+            let (name, port) = match host.split_once(':') {
+                Some((n, p)) => (n, &host[n.len()..][..p.len() + 1]),
+                None => (host, ""),
+            };
+            (name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)), port)
+        }
+    };
+    let port_ok = match port.strip_prefix(':') {
+        None => port.is_empty(),
+        Some(digits) => !digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit()),
+    };
+    name_ok && port_ok
+}
+
+/// The host part of a Host header, or ServerName.
+fn host_name<'a>(host: &'a str, ctx: &'a ServerContext) -> &'a str {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    if name.is_empty() { ctx.settings.server_host().unwrap_or("localhost") } else { name }
+}
+
+/// The port of a Host header; 80 when it names none, as httpd's signature.
+fn host_port(host: &str) -> u16 {
+    let after = host.rsplit_once(']').map_or(host, |(_, rest)| rest);
+    after.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(80)
+}

@@ -1,0 +1,72 @@
+//! The blocking driver: how prefork and worker serve a connection. The
+//! socket is non-blocking like the event MPM's, and the thread waits in
+//! `poll(2)` with the timeout the engine's outcome calls for, so both kinds
+//! of MPM run the very same engine.
+
+use std::net::TcpStream;
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use super::conn::{Connection, Outcome};
+use super::message::ConnInfo;
+use crate::server::ServerContext;
+
+/// httpd's lingering close for prefork and worker: each read waits at most
+/// 2 s (SECONDS_TO_LINGER), the whole close at most 30 s (MAX_SECS_TO_LINGER).
+const LINGER_READ: Duration = Duration::from_secs(2);
+const LINGER_TOTAL: Duration = Duration::from_secs(30);
+
+/// Serves one connection to its end on the calling thread.
+pub fn serve(stream: TcpStream, ctx: &ServerContext) {
+    let (Ok(remote), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else { return };
+    if stream.set_nonblocking(true).is_err() {
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let mut conn = Connection::new(ConnInfo { remote, local });
+    let mut io = stream;
+    let mut outcome = conn.step(&mut io, ctx);
+    loop {
+        let timeout = Duration::from_millis(ctx.settings.timeout);
+        let (flags, wait) = match outcome {
+            Outcome::Close => return,
+            Outcome::KeepAlive => (PollFlags::POLLIN, Duration::from_millis(ctx.settings.keep_alive_timeout)),
+            Outcome::ReadBlocked => (PollFlags::POLLIN, timeout),
+            Outcome::WriteBlocked => (PollFlags::POLLOUT, timeout),
+            Outcome::Linger => {
+                let spent = conn.lingering_for().unwrap_or_default();
+                if spent >= LINGER_TOTAL {
+                    return;
+                }
+                (PollFlags::POLLIN, LINGER_READ.min(LINGER_TOTAL - spent))
+            }
+        };
+        outcome = if wait_for(&io, flags, wait) {
+            conn.step(&mut io, ctx)
+        } else if outcome == Outcome::Linger {
+            return;
+        } else {
+            match conn.timed_out(ctx) {
+                Outcome::Close => return,
+                _ => conn.step(&mut io, ctx),
+            }
+        };
+    }
+}
+
+/// Waits until `fd` is ready for `flags` (or has an error or hang-up, which
+/// the next read or write reports); false on timeout.
+pub fn wait_for(fd: &impl AsFd, flags: PollFlags, wait: Duration) -> bool {
+    let timeout = PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX);
+    loop {
+        let mut fds = [PollFd::new(fd.as_fd(), flags)];
+        match poll(&mut fds, timeout) {
+            Ok(0) => return false,
+            Ok(_) => return true,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return true,
+        }
+    }
+}

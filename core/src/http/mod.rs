@@ -1,0 +1,20 @@
+//! HTTP/1.1 as httpd speaks it: request heads, bodies, responses, error
+//! pages, and the connection engine that drives them over a transport.
+
+pub mod body;
+pub mod conn;
+pub mod date;
+pub mod driver;
+mod headers;
+mod message;
+pub mod output;
+pub mod parse;
+pub mod status;
+
+pub use conn::{Connection, Outcome};
+pub use headers::Headers;
+pub use message::{Body, ConnInfo, Request, Response, Version};
+pub use output::Transport;
+
+#[cfg(test)]
+mod tests;

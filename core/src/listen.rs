@@ -1,0 +1,91 @@
+//! Listening sockets, opened as httpd's `make_sock`: SO_REUSEADDR, the
+//! ListenBacklog, IPv6 sockets that also take IPv4 (as Debian's httpd), and
+//! one socket per `Listen` line. Opened before any fork or privilege drop.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, ToSocketAddrs};
+use std::os::fd::OwnedFd;
+
+use nix::sys::socket::{
+    AddressFamily, Backlog, SockFlag, SockType, SockaddrStorage, bind, listen, setsockopt, socket, sockopt,
+};
+
+use crate::config::{ListenSpec, Settings};
+
+/// One open listening socket.
+#[derive(Debug)]
+pub struct Listener {
+    pub socket: TcpListener,
+    pub addr: SocketAddr,
+    pub protocol: String,
+}
+
+/// Opens every Listen line. httpd's messages: no Listen at all is "no
+/// listening sockets available, shutting down"; a bind failure names the
+/// address.
+pub fn open_all(settings: &Settings) -> Result<Vec<Listener>, String> {
+    if settings.listen.is_empty() {
+        return Err("AH00015: Unable to open logs: no listening sockets available, shutting down".into());
+    }
+    let backlog = i32::try_from(settings.listen_backlog).unwrap_or(i32::MAX);
+    let mut out = Vec::new();
+    for spec in &settings.listen {
+        let addr = resolve(spec)?;
+        let socket = open(addr, backlog).map_err(|e| {
+            format!(
+                "({}){}: AH00072: make_sock: could not bind to address {}",
+                e as i32,
+                e.desc(),
+                display(addr)
+            )
+        })?;
+        let addr = socket.local_addr().unwrap_or(addr);
+        out.push(Listener { socket, addr, protocol: spec.protocol.clone() });
+    }
+    Ok(out)
+}
+
+/// `[::]:port` for a port-only Listen (IPv4 too, through mapped addresses),
+/// the first address a host name resolves to otherwise.
+fn resolve(spec: &ListenSpec) -> Result<SocketAddr, String> {
+    if spec.host.is_empty() || spec.host == "*" {
+        return Ok(if ipv6_available() {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), spec.port)
+        } else {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), spec.port)
+        });
+    }
+    if let Ok(ip) = spec.host.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, spec.port));
+    }
+    (spec.host.as_str(), spec.port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| format!("AH00077: alloc_listener: failed to get a socket address for {}", spec.host))
+}
+
+fn ipv6_available() -> bool {
+    socket(AddressFamily::Inet6, SockType::Stream, SockFlag::SOCK_CLOEXEC, None).is_ok()
+}
+
+fn open(addr: SocketAddr, backlog: i32) -> nix::Result<TcpListener> {
+    let family = if addr.is_ipv6() { AddressFamily::Inet6 } else { AddressFamily::Inet };
+    let fd: OwnedFd = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?;
+    setsockopt(&fd, sockopt::ReuseAddr, &true)?;
+    if addr.is_ipv6() {
+        // A wildcard IPv6 socket takes IPv4 too, as Debian's httpd
+        // (built with IPv4-mapped addresses); a specific one only itself.
+        let unspecified = addr.ip().is_unspecified();
+        setsockopt(&fd, sockopt::Ipv6V6Only, &!unspecified)?;
+    }
+    bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrStorage::from(addr))?;
+    listen(&fd, Backlog::new(backlog).unwrap_or(Backlog::MAXCONN))?;
+    Ok(TcpListener::from(fd))
+}
+
+fn display(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+        SocketAddr::V4(a) => a.to_string(),
+    }
+}

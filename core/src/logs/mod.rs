@@ -1,0 +1,19 @@
+//! ErrorLog and the access logs (mod_log_config).
+//!
+//! [`error_log`] starts env_logger with httpd's error-log lines; the `log`
+//! macros feed it. [`AccessLog`] writes one [`LogFormat`] line per request
+//! ([`LogEntry`]) to each CustomLog. Both write each line with one `write(2)`
+//! on an O_APPEND file or a pipe (see `sink`), and both show local time
+//! ([`LogZone`]).
+
+mod access;
+pub mod entry;
+pub mod error_log;
+mod format;
+mod sink;
+mod time;
+
+pub use access::AccessLog;
+pub use entry::{ConnStatus, LogEntry};
+pub use format::LogFormat;
+pub use time::LogZone;

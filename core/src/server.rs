@@ -1,0 +1,90 @@
+//! What serving needs, built once from a loaded configuration and shared
+//! (read-only) by every connection of a process.
+
+use crate::config::{Config, Node, ServerTokens, Settings};
+use crate::handler::mime::MimeTypes;
+use crate::logs::AccessLog;
+use crate::mpm::MpmKind;
+
+pub struct ServerContext {
+    pub mpm: MpmKind,
+    pub settings: Settings,
+    /// Top-level sections (`<Directory>`, `<Location>`, `<Files>` ...).
+    pub sections: Vec<Node>,
+    pub mime: MimeTypes,
+    pub access_log: AccessLog,
+    /// The `Server` header's value, per ServerTokens.
+    pub banner: String,
+    /// DocumentRoot is missing and the configuration is the embedded one:
+    /// serve the embedded default page (a binary with no files still runs).
+    pub embedded_docroot: bool,
+}
+
+impl ServerContext {
+    pub fn new(config: &Config) -> Result<ServerContext, String> {
+        let settings = config.settings.clone();
+        let embedded_docroot =
+            config.source == crate::config::Source::Embedded && !settings.document_root.is_dir();
+        let mime = MimeTypes::load(&settings, config.source == crate::config::Source::Embedded)?;
+        let access_log = match AccessLog::open(&settings) {
+            Ok(log) => log,
+            // The embedded configuration's logs/ may not exist (a binary
+            // installed alone): its access log then goes to stdout.
+            Err(e) if config.source == crate::config::Source::Embedded => {
+                log::warn!(target: "core", "{e}; the access log goes to stdout");
+                let mut to_stdout = settings.clone();
+                for log in &mut to_stdout.custom_log {
+                    log.target = "/dev/stdout".into();
+                }
+                AccessLog::open(&to_stdout).map_err(|e| e.to_string())?
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        Ok(ServerContext {
+            mpm: config.mpm,
+            banner: banner(config.mpm, settings.server_tokens),
+            settings,
+            sections: config.sections.clone(),
+            mime,
+            access_log,
+            embedded_docroot,
+        })
+    }
+
+    /// `<address>... Server at host Port port</address>` per ServerSignature,
+    /// or empty; `host` and `port` come from the request (Host header).
+    pub fn signature(&self, host: &str, port: u16) -> String {
+        use crate::config::ServerSignature;
+        let address = format!("{} Server at {host} Port {port}", self.banner);
+        match self.settings.server_signature {
+            ServerSignature::Off => String::new(),
+            ServerSignature::On => {
+                format!("<address>{}</address>", crate::http::status::escape_html(&address))
+            }
+            ServerSignature::Email => {
+                let admin = self.settings.server_admin.as_deref().unwrap_or("");
+                format!(
+                    "<address><a href=\"mailto:{}\">{}</a></address>",
+                    crate::http::status::escape_html(admin),
+                    crate::http::status::escape_html(&address)
+                )
+            }
+        }
+    }
+}
+
+/// The Server header for `tokens`: the binary's name as the product.
+pub fn banner(mpm: MpmKind, tokens: ServerTokens) -> String {
+    let product = mpm.binary();
+    let version = env!("CARGO_PKG_VERSION");
+    let mut parts = version.split('.');
+    let major = parts.next().unwrap_or("0");
+    let minor = parts.next().unwrap_or("0");
+    match tokens {
+        ServerTokens::Prod => product.to_string(),
+        ServerTokens::Major => format!("{product}/{major}"),
+        ServerTokens::Minor => format!("{product}/{major}.{minor}"),
+        ServerTokens::Min => format!("{product}/{version}"),
+        ServerTokens::Os | ServerTokens::Full => format!("{product}/{version} (Unix)"),
+    }
+}

@@ -1,0 +1,190 @@
+//! Running servers: [`Running`] starts a binary on an ephemeral loopback port
+//! and stops it by pid when dropped; [`exchange`] sends raw bytes and returns
+//! what came back; [`Response`] splits a response into its parts.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::{ENV_PREFIX, Server};
+
+/// How long a server may take to say where it listens, and a request to be
+/// answered; these bound a hang, they are not expectations.
+pub const START_LIMIT: Duration = Duration::from_secs(30);
+pub const IO_LIMIT: Duration = Duration::from_secs(30);
+
+/// A server process started by a test.
+pub struct Running {
+    child: Child,
+    pub addr: SocketAddr,
+    /// What the server printed on stderr so far is collected here.
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Running {
+    /// Starts `server` with `-d root -f httpd.conf` plus `args`, listening on
+    /// 127.0.0.1 with a port the kernel picks (`HTTPD_LISTEN` replaces the
+    /// file's Listen lines), and waits for its `listening on` line.
+    #[track_caller]
+    pub fn start(server: Server, root: &Path, args: &[&str]) -> Running {
+        let mut cmd = Command::new(server.path());
+        cmd.arg("-d").arg(root).args(["-f", "httpd.conf", "-DFOREGROUND"]).args(args);
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().to_ascii_uppercase().starts_with(ENV_PREFIX) {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.env("HTTPD_LISTEN", "127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", server.binary_name()));
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let stdout = child.stdout.take().expect("piped stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) =
+                    line.strip_prefix("listening on http://").and_then(|a| a.strip_suffix('/'))
+                {
+                    let _ = addr_tx.send(addr.to_string());
+                }
+            }
+        });
+        let (err_tx, err_rx) = mpsc::channel();
+        let stderr = child.stderr.take().expect("piped stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = err_tx.send(line);
+            }
+        });
+        let addr = match addr_rx.recv_timeout(START_LIMIT) {
+            Ok(addr) => addr.parse().expect("a socket address"),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let errors: Vec<String> = err_rx.try_iter().collect();
+                panic!(
+                    "{} did not start within {START_LIMIT:?}:\n{}",
+                    server.binary_name(),
+                    errors.join("\n")
+                );
+            }
+        };
+        Running { child, addr, stderr: err_rx }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `request` on a new connection and reads until the server closes.
+    #[track_caller]
+    pub fn exchange(&self, request: &[u8]) -> Vec<u8> {
+        exchange(self.addr, request)
+    }
+
+    /// Lines the server wrote to stderr so far.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.try_iter().collect()
+    }
+}
+
+impl Drop for Running {
+    /// TERM, then KILL past a deadline: no failed test leaks a server.
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut pause = Duration::from_millis(1);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(pause); // back-off between checks
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Connects to `addr`, writes `request`, and reads until the server closes
+/// (or [`IO_LIMIT`] passes, which fails the test).
+#[track_caller]
+pub fn exchange(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connecting to {addr}: {e}"));
+    stream.set_read_timeout(Some(IO_LIMIT)).unwrap();
+    // The server may answer and close before taking all of a hostile request.
+    let _ = stream.write_all(request);
+    // Half-close, as a client done sending: the server's lingering close
+    // then ends at once instead of after its 2 s read timeout.
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut out = Vec::new();
+    match stream.read_to_end(&mut out) {
+        Ok(_) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => out,
+        Err(e) => panic!(
+            "reading the answer to {:?}: {e}",
+            String::from_utf8_lossy(&request[..request.len().min(200)])
+        ),
+    }
+}
+
+/// One response, split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub status_line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// Splits every response in `bytes` (bodies by Content-Length; a
+    /// response without one takes the rest).
+    pub fn parse_all(mut bytes: &[u8]) -> Vec<Response> {
+        let mut out = Vec::new();
+        while let Some(end) = find(bytes, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+            let mut lines = head.split("\r\n");
+            let status_line = lines.next().unwrap_or("").to_string();
+            let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let headers: Vec<(String, String)> = lines
+                .filter_map(|l| l.split_once(": ").map(|(n, v)| (n.to_string(), v.to_string())))
+                .collect();
+            let rest = &bytes[end + 4..];
+            let length = headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.parse::<usize>().ok());
+            let interim = (100..200).contains(&status);
+            let take = if interim { 0 } else { length.unwrap_or(rest.len()).min(rest.len()) };
+            out.push(Response { status, status_line, headers, body: rest[..take].to_vec() });
+            bytes = &rest[take..];
+        }
+        out
+    }
+
+    /// The only response in `bytes`.
+    #[track_caller]
+    pub fn parse(bytes: &[u8]) -> Response {
+        let mut all = Response::parse_all(bytes);
+        assert_eq!(all.len(), 1, "expected one response, got:\n{}", String::from_utf8_lossy(bytes));
+        all.remove(0)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
