@@ -24,6 +24,7 @@
 
 mod conditional;
 mod dir;
+pub mod error_document;
 mod etag;
 pub mod mime;
 mod path;

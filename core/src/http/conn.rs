@@ -316,6 +316,7 @@ impl Connection {
     /// The request is read: run the handler and start writing its response.
     fn respond(&mut self, ctx: &ServerContext) {
         let response = crate::handler::handle(ctx, &self.info, &self.req);
+        let response = crate::handler::error_document::apply(ctx, &self.info, &self.req, response, true);
         self.start_response(ctx, response);
     }
 
@@ -338,6 +339,7 @@ impl Connection {
         };
         let mut response = status::error_response(e.status, &cx);
         response.close = true;
+        let response = crate::handler::error_document::apply(ctx, &self.info, &self.req, response, false);
         self.start_response(ctx, response);
     }
 
