@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::body::{self, BodyDecoder, Framing};
 use super::date;
+use super::input::InputBuffer;
 use super::message::{Body, ConnInfo, Request, Response, Version};
 use super::output::{Transport, WriteState, Writer};
 use super::parse::{self, Limits, RequestError};
@@ -51,16 +52,11 @@ enum State {
     Closed,
 }
 
-/// Size of a read into the input buffer.
-const READ_SIZE: usize = 16 * 1024;
-
 /// One client connection.
 pub struct Connection {
     info: ConnInfo,
     state: State,
-    input: Vec<u8>,
-    /// Start of unconsumed input.
-    input_pos: usize,
+    input: InputBuffer,
     req: Request,
     /// Whether the request in progress got any byte yet.
     started: bool,
@@ -84,8 +80,7 @@ impl Connection {
         Connection {
             info,
             state: State::ReadHead,
-            input: Vec::with_capacity(READ_SIZE),
-            input_pos: 0,
+            input: InputBuffer::default(),
             req: Request::new(),
             started: false,
             received_at: SystemTime::now(),
@@ -126,7 +121,7 @@ impl Connection {
             match &mut self.state {
                 State::Closed => return Outcome::Close,
                 State::ReadHead => {
-                    if self.input_pos < self.input.len() {
+                    if !self.input.is_empty() {
                         if !self.started {
                             self.started = true;
                             self.received_at = SystemTime::now();
@@ -138,9 +133,9 @@ impl Connection {
                             field_size: ctx.settings.limit_request_field_size as usize,
                             fields: ctx.settings.limit_request_fields as usize,
                         };
-                        match parse::parse_head(&self.input[self.input_pos..], &limits, &mut self.req) {
+                        match parse::parse_head(self.input.data(), &limits, &mut self.req) {
                             Ok(Some(n)) => {
-                                self.input_pos += n;
+                                self.input.consume(n);
                                 self.begin_request(ctx);
                                 continue;
                             }
@@ -168,8 +163,8 @@ impl Connection {
                     }
                 }
                 State::ReadBody(decoder) => {
-                    match decoder.consume(&self.input[self.input_pos..]) {
-                        Ok(n) => self.input_pos += n,
+                    match decoder.consume(self.input.data()) {
+                        Ok(n) => self.input.consume(n),
                         Err(e) => {
                             self.fail(ctx, e);
                             continue;
@@ -242,24 +237,15 @@ impl Connection {
 
     /// Reads more input; `Ok(false)` at end of stream.
     fn fill(&mut self, io: &mut impl Transport) -> io::Result<bool> {
-        if self.input_pos == self.input.len() {
-            self.input.clear();
-            self.input_pos = 0;
-        } else if self.input_pos > 0 && self.input.capacity() - self.input.len() < READ_SIZE / 2 {
-            self.input.drain(..self.input_pos);
-            self.input_pos = 0;
+        self.input.read_from(io).map(|n| n > 0)
+    }
+
+    /// Frees the input buffer if the connection is idle between requests,
+    /// so a parked keep-alive connection holds no buffer.
+    pub fn release_buffers(&mut self) {
+        if !self.started {
+            self.input.release();
         }
-        let len = self.input.len();
-        self.input.resize(len + READ_SIZE, 0);
-        let result = loop {
-            match io.read(&mut self.input[len..]) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => break other,
-            }
-        };
-        let n = *result.as_ref().unwrap_or(&0);
-        self.input.truncate(len + n);
-        result.map(|n| n > 0)
     }
 
     /// A head is parsed: decide the body's framing, then answer or read on.
@@ -305,7 +291,7 @@ impl Connection {
         if framing == Framing::None {
             return self.respond(ctx);
         }
-        if continue_expected && req.version == Version::Http11 && self.input_pos == self.input.len() {
+        if continue_expected && req.version == Version::Http11 && self.input.is_empty() {
             self.writer.start(false).extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
             self.state = State::Write { then_body: Some(decoder) };
         } else {

@@ -6,6 +6,7 @@ pub mod conn;
 pub mod date;
 pub mod driver;
 mod headers;
+pub mod input;
 mod message;
 pub mod output;
 pub mod parse;

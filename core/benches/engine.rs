@@ -1,0 +1,140 @@
+//! The connection engine's cost per request, without the network: a
+//! keep-alive connection answering GET for a 1 KiB static file, over an
+//! in-memory transport. Prints allocations and time per request.
+//!
+//! Run: `cargo bench -p httpd-core --bench engine`. Not a test: it asserts
+//! nothing and its times depend on the machine; compare runs side by side.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{self, IoSlice};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use httpd_core::config::{Config, LoadOptions, Source};
+use httpd_core::http::{ConnInfo, Connection, Transport};
+use httpd_core::mpm::MpmKind;
+use httpd_core::server::ServerContext;
+
+/// Counts allocations, to show whether the steady state allocates.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: defers to the system allocator; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's obligations pass through unchanged.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Feeds the same request forever, one per read; discards the output.
+struct Loop {
+    request: &'static [u8],
+    pending: bool,
+    written: u64,
+    writes: u64,
+}
+
+impl Transport for Loop {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.pending {
+            self.pending = true;
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        self.pending = false;
+        buf[..self.request.len()].copy_from_slice(self.request);
+        Ok(self.request.len())
+    }
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.writes += 1;
+        let n: usize = bufs.iter().map(|b| b.len()).sum();
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn main() {
+    let root = std::env::temp_dir().join(format!("httpd-core-bench-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("htdocs")).unwrap();
+    std::fs::write(root.join("htdocs/1k.html"), vec![b'x'; 1024]).unwrap();
+    std::fs::write(root.join("mime.types"), "text/html html\n").unwrap();
+    std::fs::write(
+        root.join("httpd.conf"),
+        "Listen 127.0.0.1:0\nServerName localhost\nTypesConfig mime.types\nMaxKeepAliveRequests 0\nErrorLog /dev/null\n",
+    )
+    .unwrap();
+    let config = Config::load(&LoadOptions::new(MpmKind::Event, &root, Source::File("httpd.conf".into())))
+        .unwrap_or_else(|e| panic!("{}", e.render("bench")));
+    let ctx = ServerContext::new(&config).unwrap();
+
+    let info =
+        ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
+    let mut conn = Connection::new(info);
+    let mut io = Loop {
+        request: b"GET /1k.html HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n",
+        pending: false,
+        written: 0,
+        writes: 0,
+    };
+    // Warm up: the connection's buffers reach their working size.
+    for _ in 0..1000 {
+        conn.step(&mut io, &ctx);
+    }
+    let requests = 200_000u64;
+    let (allocs_before, writes_before) = (ALLOCATIONS.load(Ordering::Relaxed), io.writes);
+    let start = Instant::now();
+    for _ in 0..requests {
+        conn.step(&mut io, &ctx);
+    }
+    let elapsed = start.elapsed();
+    let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs_before;
+    println!("engine, keep-alive GET of a 1 KiB file, {requests} requests:");
+    println!("  {:.0} ns/request", elapsed.as_nanos() as f64 / requests as f64);
+    println!("  {:.2} allocations/request", allocs as f64 / requests as f64);
+    println!("  {:.2} writes/request", (io.writes - writes_before) as f64 / requests as f64);
+    println!("  {} bytes/response", io.written / (requests + 1000));
+    handler_only(&ctx);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Where the allocations are: the handler alone, called directly.
+fn handler_only(ctx: &ServerContext) {
+    let info =
+        ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
+    let mut req = httpd_core::http::Request::new();
+    let limits = httpd_core::http::parse::Limits { line: 8190, field_size: 8190, fields: 100 };
+    httpd_core::http::parse::parse_head(
+        b"GET /1k.html HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        &limits,
+        &mut req,
+    )
+    .unwrap();
+    for _ in 0..100 {
+        let _ = httpd_core::handler::handle(ctx, &info, &req);
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..1000 {
+        let _ = httpd_core::handler::handle(ctx, &info, &req);
+    }
+    println!(
+        "  handler alone: {:.2} allocations/request",
+        (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / 1000.0
+    );
+}
