@@ -82,7 +82,7 @@ fn main() {
     .unwrap();
     let config = Config::load(&LoadOptions::new(MpmKind::Event, &root, Source::File("httpd.conf".into())))
         .unwrap_or_else(|e| panic!("{}", e.render("bench")));
-    let ctx = ServerContext::new(&config).unwrap();
+    let ctx = ServerContext::new(&config, None).unwrap();
 
     let info =
         ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
@@ -97,7 +97,7 @@ fn main() {
     for _ in 0..1000 {
         conn.step(&mut io, &ctx);
     }
-    let requests = 200_000u64;
+    let requests: u64 = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
     let (allocs_before, writes_before) = (ALLOCATIONS.load(Ordering::Relaxed), io.writes);
     let start = Instant::now();
     for _ in 0..requests {

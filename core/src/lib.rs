@@ -17,6 +17,7 @@ pub mod logs;
 pub mod modules;
 pub mod mpm;
 mod run;
+pub mod scoreboard;
 pub mod serve;
 pub mod server;
 

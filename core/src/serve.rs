@@ -19,7 +19,7 @@ use crate::server::ServerContext;
 pub fn one_process(config: &Config) -> Result<(), String> {
     let listeners = listen::open_all(&config.settings)?;
     open_error_log(config)?;
-    let ctx = ServerContext::new(config)?;
+    let ctx = ServerContext::new(config, None)?;
     announce(&listeners);
     let mut next = 0;
     loop {

@@ -3,8 +3,10 @@
 
 use crate::config::{Config, Node, ServerTokens, Settings};
 use crate::handler::mime::MimeTypes;
+use crate::limits::Capacity;
 use crate::logs::AccessLog;
 use crate::mpm::MpmKind;
+use crate::scoreboard::Scoreboard;
 
 pub struct ServerContext {
     pub mpm: MpmKind,
@@ -18,10 +20,15 @@ pub struct ServerContext {
     /// DocumentRoot is missing and the configuration is the embedded one:
     /// serve the embedded default page (a binary with no files still runs).
     pub embedded_docroot: bool,
+    /// The MPM's sizing after httpd's clamping (server-status shows slots
+    /// beyond it as disabled).
+    pub capacity: Capacity,
+    /// The shared scoreboard, when the process model made one.
+    pub scoreboard: Option<&'static Scoreboard>,
 }
 
 impl ServerContext {
-    pub fn new(config: &Config) -> Result<ServerContext, String> {
+    pub fn new(config: &Config, scoreboard: Option<&'static Scoreboard>) -> Result<ServerContext, String> {
         let settings = config.settings.clone();
         let embedded_docroot =
             config.source == crate::config::Source::Embedded && !settings.document_root.is_dir();
@@ -40,8 +47,12 @@ impl ServerContext {
             }
             Err(e) => return Err(e.to_string()),
         };
+        let online_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+        let (capacity, _) = crate::limits::capacity(config.mpm, &settings, online_cpus);
         Ok(ServerContext {
             mpm: config.mpm,
+            capacity,
+            scoreboard,
             banner: banner(config.mpm, settings.server_tokens),
             settings,
             sections: config.sections.clone(),

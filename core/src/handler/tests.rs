@@ -117,6 +117,8 @@ impl Site {
             banner: crate::server::banner(MpmKind::Event, ServerTokens::Prod),
             sections: Vec::new(),
             embedded_docroot: false,
+            capacity: crate::limits::capacity(MpmKind::Event, &settings, 1).0,
+            scoreboard: None,
             settings,
         };
         Site { root, _outside: outside, ctx }

@@ -42,7 +42,7 @@ impl Site {
         let mut options = LoadOptions::new(MpmKind::Event, &root, Source::File("httpd.conf".into()));
         options.env = Vec::new();
         let config = Config::load(&options).unwrap_or_else(|e| panic!("{}", e.render("test")));
-        let mut ctx = ServerContext::new(&config).unwrap_or_else(|e| panic!("{e}"));
+        let mut ctx = ServerContext::new(&config, None).unwrap_or_else(|e| panic!("{e}"));
         ctx.embedded_docroot = false;
         Site { root, ctx }
     }
