@@ -16,10 +16,13 @@ pub mod listen;
 pub mod logs;
 pub mod modules;
 pub mod mpm;
+pub mod pod;
+pub mod process;
 mod run;
 pub mod scoreboard;
 pub mod serve;
 pub mod server;
+pub mod supervisor;
 
-pub use mpm::{Mpm, MpmKind};
-pub use run::{run, run_with};
+pub use mpm::{Mpm, MpmKind, ProcessModel};
+pub use run::{Starter, run, run_supervised, run_with};

@@ -44,6 +44,52 @@ pub fn open_all(settings: &Settings) -> Result<Vec<Listener>, String> {
     Ok(out)
 }
 
+/// At a restart: keeps the sockets whose address is still configured (so
+/// clients queue in the backlog meanwhile, never refused), opens the new
+/// ones, closes the others. On failure the old set comes back unchanged.
+pub fn reconcile(old: Vec<Listener>, settings: &Settings) -> Result<Vec<Listener>, (Vec<Listener>, String)> {
+    let mut keep: Vec<Option<Listener>> = old.into_iter().map(Some).collect();
+    // Each listener of the new set, and whether it was opened just now.
+    let mut out: Vec<(Listener, bool)> = Vec::new();
+    let restore = |keep: Vec<Option<Listener>>, out: Vec<(Listener, bool)>| -> Vec<Listener> {
+        // Sockets opened before the failure are dropped (closed) here.
+        keep.into_iter().flatten().chain(out.into_iter().filter(|(_, new)| !new).map(|(l, _)| l)).collect()
+    };
+    for spec in &settings.listen {
+        let wanted = match resolve(spec) {
+            Ok(a) => a,
+            Err(e) => return Err((restore(keep, out), e)),
+        };
+        let reused = keep.iter_mut().find(|l| {
+            l.as_ref().is_some_and(|l| l.addr == wanted || (wanted.port() == 0 && l.addr.ip() == wanted.ip()))
+        });
+        if let Some(slot) = reused {
+            out.push((slot.take().expect("matched a listener"), false));
+            continue;
+        }
+        let backlog = i32::try_from(settings.listen_backlog).unwrap_or(i32::MAX);
+        match open(wanted, backlog) {
+            Ok(socket) => {
+                let addr = socket.local_addr().unwrap_or(wanted);
+                out.push((Listener { socket, addr, protocol: spec.protocol.clone() }, true));
+            }
+            Err(e) => {
+                let message = format!(
+                    "({}){}: AH00072: make_sock: could not bind to address {}",
+                    e as i32,
+                    e.desc(),
+                    display(wanted)
+                );
+                return Err((restore(keep, out), message));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err((restore(keep, out), "AH00015: no listening sockets available".into()));
+    }
+    Ok(out.into_iter().map(|(l, _)| l).collect())
+}
+
 /// `[::]:port` for a port-only Listen (IPv4 too, through mapped addresses),
 /// the first address a host name resolves to otherwise.
 fn resolve(spec: &ListenSpec) -> Result<SocketAddr, String> {

@@ -3,7 +3,14 @@
 //! Each binary embeds exactly one MPM, chosen when it is built, as a statically
 //! linked httpd module. Core knows the three by name (so that it can tell a user
 //! which binary provides the MPM their configuration asks for); a binary hands
-//! its own to [`crate::run`] through the [`Mpm`] trait.
+//! its own to [`crate::run`] through the [`Mpm`] trait, and an MPM with a
+//! process model implements [`ProcessModel`] for [`crate::run_supervised`].
+
+use crate::limits::Capacity;
+use crate::listen::Listener;
+use crate::pod::PipeOfDeath;
+use crate::scoreboard::Scoreboard;
+use crate::server::ServerContext;
 
 /// The three Unix MPMs of Apache httpd 2.4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,4 +85,57 @@ impl MpmKind {
 pub trait Mpm {
     /// Which of httpd's MPMs this is.
     const KIND: MpmKind;
+}
+
+/// An MPM's process model: what differs between MPMs once core's supervisor
+/// has forked a child into a slot, and the parent's once-a-second policy.
+/// Core owns the parent loop (signals, reaping, generations, restarts).
+pub trait ProcessModel: Mpm {
+    /// What the policy remembers between passes (spawn rate, reports made).
+    type State: Default;
+
+    /// Runs in a forked child (privileges already dropped); returns its exit
+    /// code (`process::EXIT_*`).
+    fn child_main(child: &ChildContext<'_>) -> i32;
+
+    /// Once a second in the parent: which slots to fork children into and
+    /// how many children to retire. A pure function of the scoreboard, so it
+    /// is tested on a fabricated one.
+    fn maintain(
+        board: &Scoreboard,
+        capacity: &Capacity,
+        generation: u32,
+        state: &mut Self::State,
+    ) -> Maintenance;
+}
+
+/// What a child gets from the supervisor.
+pub struct ChildContext<'a> {
+    /// Its scoreboard slot.
+    pub slot: usize,
+    /// The generation it belongs to.
+    pub generation: u32,
+    pub server: &'a ServerContext,
+    pub board: &'static Scoreboard,
+    pub listeners: &'a [Listener],
+    pub pod: &'a PipeOfDeath,
+}
+
+impl ChildContext<'_> {
+    /// Whether this child should stop taking work: told so (USR1 or the pipe
+    /// of death), or a newer generation runs.
+    pub fn should_stop(&self) -> bool {
+        crate::process::child_should_stop()
+            || self.board.global().running_generation() != self.generation
+            || self.board.process(self.slot).quiescing()
+    }
+}
+
+/// A maintenance decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Slots to fork a child into.
+    pub spawn: Vec<usize>,
+    /// Children to retire through the pipe of death.
+    pub retire: usize,
 }

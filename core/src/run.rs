@@ -10,17 +10,32 @@ use crate::cli::{self, CommandLine, Mode, Signal};
 use crate::config::{Config, LoadOptions, Source};
 use crate::dump;
 use crate::limits;
-use crate::mpm::{Mpm, MpmKind};
+use crate::mpm::{Mpm, MpmKind, ProcessModel};
 
-/// Runs the binary that embeds `M`: `fn main() -> ExitCode { httpd_core::run::<EventMpm>() }`.
+/// How a binary serves once its configuration is loaded.
+pub type Starter = fn(&str, Config, LoadOptions) -> ExitCode;
+
+/// Runs a binary whose MPM has no process model yet: it serves in one
+/// process, as httpd's `-X`.
 pub fn run<M: Mpm>() -> ExitCode {
+    let (program, args, env) = invocation(M::KIND);
+    run_with(M::KIND, &program, args, env, one_process)
+}
+
+/// Runs the binary that embeds `M` under core's supervisor:
+/// `fn main() -> ExitCode { httpd_core::run_supervised::<PreforkMpm>() }`.
+pub fn run_supervised<M: ProcessModel>() -> ExitCode {
+    let (program, args, env) = invocation(M::KIND);
+    run_with(M::KIND, &program, args, env, supervised::<M>)
+}
+
+fn invocation(mpm: MpmKind) -> (String, std::env::Args, Vec<(String, String)>) {
     let mut args = std::env::args();
     let program = args
         .next()
         .and_then(|a| Path::new(&a).file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| M::KIND.binary().to_string());
-    let env: Vec<(String, String)> = std::env::vars().collect();
-    run_with(M::KIND, &program, args, env)
+        .unwrap_or_else(|| mpm.binary().to_string());
+    (program, args, std::env::vars().collect())
 }
 
 /// [`run`] with its inputs made explicit.
@@ -29,6 +44,7 @@ pub fn run_with(
     program: &str,
     args: impl IntoIterator<Item = String>,
     env: Vec<(String, String)>,
+    start: Starter,
 ) -> ExitCode {
     let cl = match CommandLine::parse(args) {
         Ok(cl) => cl,
@@ -55,7 +71,8 @@ pub fn run_with(
         _ => {}
     }
 
-    let config = match Config::load(&load_options(mpm, &cl, env)) {
+    let options = load_options(mpm, &cl, env);
+    let config = match Config::load(&options) {
         Ok(config) => config,
         Err(e) => {
             startup.emit("emerg", &e.render(program));
@@ -99,8 +116,8 @@ pub fn run_with(
             ExitCode::SUCCESS
         }
         _ => match cl.signal {
-            Some(signal) => signal_running_server(program, &config, signal),
-            None => start(program, &config),
+            Some(signal) => signal_running_server(program, config, options, signal, start),
+            None => start(program, config, options),
         },
     }
 }
@@ -135,16 +152,16 @@ fn absolute(path: &Path) -> PathBuf {
     }
 }
 
-/// Starting the server. The MPMs' process models are not built yet, so the
-/// server runs as httpd's `-X`: one process serving one connection at a time.
-fn start(program: &str, config: &Config) -> ExitCode {
+/// One process serving one connection at a time (httpd's `-X`), for MPMs
+/// whose process model is not built yet.
+fn one_process(program: &str, config: Config, _options: LoadOptions) -> ExitCode {
     if !config.is_defined("DEBUG") {
         eprintln!(
             "{program}: the {} MPM's process model is not built yet; serving in one process, as with -X",
             config.mpm.name()
         );
     }
-    match crate::serve::one_process(config) {
+    match crate::serve::one_process(&config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{program}: {e}");
@@ -153,8 +170,24 @@ fn start(program: &str, config: &Config) -> ExitCode {
     }
 }
 
+/// The parent and its children; `-X` (DEBUG, ONE_PROCESS) runs the child's
+/// loop in this very process.
+fn supervised<M: ProcessModel>(program: &str, config: Config, options: LoadOptions) -> ExitCode {
+    if config.is_defined("DEBUG") || config.is_defined("ONE_PROCESS") {
+        return crate::serve::debug_child::<M>(program, config);
+    }
+    let foreground = config.is_defined("FOREGROUND");
+    crate::supervisor::run::<M>(program, config, options, foreground)
+}
+
 /// `-k`: finds the running parent through PidFile and signals it (MPM-SPEC §6.4).
-fn signal_running_server(program: &str, config: &Config, signal: Signal) -> ExitCode {
+fn signal_running_server(
+    program: &str,
+    config: Config,
+    options: LoadOptions,
+    signal: Signal,
+    start: Starter,
+) -> ExitCode {
     use nix::sys::signal::{Signal as Sig, kill};
     use nix::unistd::Pid;
 
@@ -174,7 +207,7 @@ fn signal_running_server(program: &str, config: &Config, signal: Signal) -> Exit
             println!("{program} (pid {p}) already running");
             ExitCode::SUCCESS
         }
-        (Signal::Start, None) => start(program, config),
+        (Signal::Start, None) => start(program, config, options),
         (Signal::Stop, Some(p)) => send(Sig::SIGTERM, p),
         (Signal::GracefulStop, Some(p)) => send(Sig::SIGWINCH, p),
         (Signal::Restart, Some(p)) => send(Sig::SIGHUP, p),
@@ -188,7 +221,7 @@ fn signal_running_server(program: &str, config: &Config, signal: Signal) -> Exit
         }
         (Signal::Restart | Signal::Graceful, None) => {
             println!("{program} not running, trying to start");
-            start(program, config)
+            start(program, config, options)
         }
     }
 }

@@ -19,6 +19,7 @@ use super::output::{Transport, WriteState, Writer};
 use super::parse::{self, Limits, RequestError};
 use super::status::{self, ErrorContext};
 use crate::logs::{ConnStatus, LogEntry};
+use crate::scoreboard::{WorkerScore, WorkerStatus, now_micros};
 use crate::server::ServerContext;
 
 /// What a connection waits for after a step, as httpd's `conn_state_e`.
@@ -73,6 +74,11 @@ pub struct Connection {
     writer: Writer,
     /// When the lingering close began (FIN sent).
     linger_start: Option<Instant>,
+    /// The scoreboard slot of the worker serving this connection.
+    slot: Option<&'static WorkerScore>,
+    /// ExtendedStatus: count requests and record request lines.
+    extended: bool,
+    see_request_tail: bool,
 }
 
 impl Connection {
@@ -92,6 +98,32 @@ impl Connection {
             response_headers: super::headers::Headers::new(),
             writer: Writer::default(),
             linger_start: None,
+            slot: None,
+            extended: false,
+            see_request_tail: false,
+        }
+    }
+
+    /// Reports this connection's progress in a scoreboard slot (httpd's
+    /// `ap_update_child_status`): R reading, W writing, L logging, K
+    /// keep-alive, C closing; with ExtendedStatus, the request line, client,
+    /// vhost and protocol, and the counters.
+    pub fn set_slot(&mut self, slot: Option<&'static WorkerScore>, ctx: &ServerContext) {
+        self.slot = slot;
+        self.extended = ctx.settings.extended_status;
+        self.see_request_tail = ctx.settings.see_request_tail;
+        if let Some(slot) = slot {
+            slot.conn_count.store(0, std::sync::atomic::Ordering::Relaxed);
+            slot.conn_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
+            if self.extended {
+                slot.client.set(&self.info.remote.ip().to_string(), false);
+            }
+        }
+    }
+
+    fn mark(&self, status: WorkerStatus) {
+        if let Some(slot) = self.slot {
+            slot.set_status(status);
         }
     }
 
@@ -127,6 +159,10 @@ impl Connection {
                             self.received_at = SystemTime::now();
                             self.started_at = Instant::now();
                             self.req.clear();
+                            self.mark(WorkerStatus::BusyRead);
+                            if let Some(slot) = self.slot {
+                                slot.start_time.store(now_micros(), std::sync::atomic::Ordering::Relaxed);
+                            }
                         }
                         let limits = Limits {
                             line: ctx.settings.limit_request_line as usize,
@@ -250,6 +286,13 @@ impl Connection {
 
     /// A head is parsed: decide the body's framing, then answer or read on.
     fn begin_request(&mut self, ctx: &ServerContext) {
+        if let (Some(slot), true) = (self.slot, self.extended) {
+            slot.request.set(&self.req.line, self.see_request_tail);
+            slot.protocol.set(&self.req.protocol.to_ascii_lowercase(), false);
+            let host = self.req.headers.get("host").unwrap_or("");
+            let name = ctx.settings.server_host().unwrap_or(host);
+            slot.vhost.set(&format_vhost(name, self.info.local.port()), false);
+        }
         let req = &self.req;
         if req.version == Version::Http11 && !req.headers.contains("host") {
             return self
@@ -339,8 +382,13 @@ impl Connection {
             Version::Http10 => req.headers.has_token("connection", "keep-alive"),
             Version::Http09 => false,
         };
-        self.keep_alive =
-            s.keep_alive && wants && !response.close && (s.max_keep_alive_requests == 0 || left > 0);
+        // A child told to stop (graceful restart or stop) ends keep-alive
+        // after the current request, as httpd's.
+        self.keep_alive = s.keep_alive
+            && wants
+            && !response.close
+            && (s.max_keep_alive_requests == 0 || left > 0)
+            && !crate::process::child_should_stop();
         self.status = response.status;
         let head_only = req.is_head() || matches!(response.status, 100..=199 | 204 | 304);
         let length = response.body.len();
@@ -383,6 +431,7 @@ impl Connection {
             out.extend_from_slice(b"\r\n");
         }
         self.response_headers = std::mem::take(&mut response.headers);
+        self.mark(WorkerStatus::BusyWrite);
         if !head_only {
             self.writer.push_body(std::mem::replace(&mut response.body, Body::Empty));
         }
@@ -393,14 +442,24 @@ impl Connection {
     /// The response is written: log it, then keep alive or close.
     fn finish(&mut self, ctx: &ServerContext) {
         let status = if self.keep_alive { ConnStatus::KeepAlive } else { ConnStatus::Close };
+        self.mark(WorkerStatus::BusyLog);
         self.log(ctx, status);
+        if let Some(slot) = self.slot {
+            if self.extended {
+                let micros = self.started_at.elapsed().as_micros() as u64;
+                slot.count_request(self.writer.body_sent, micros);
+            }
+            slot.stop_time.store(now_micros(), std::sync::atomic::Ordering::Relaxed);
+        }
         self.served += 1;
         self.started = false;
         if self.keep_alive {
             self.state = State::ReadHead;
+            self.mark(WorkerStatus::BusyKeepalive);
         } else {
             self.state = State::Linger;
             self.linger_start = None;
+            self.mark(WorkerStatus::Closing);
         }
     }
 
@@ -453,6 +512,11 @@ impl Connection {
         self.state = State::Closed;
         Outcome::Close
     }
+}
+
+/// `ServerName:port`, as the scoreboard's vhost field.
+fn format_vhost(name: &str, port: u16) -> String {
+    format!("{name}:{port}")
 }
 
 fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {

@@ -11,6 +11,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::conn::{Connection, Outcome};
 use super::message::ConnInfo;
+use crate::scoreboard::WorkerScore;
 use crate::server::ServerContext;
 
 /// httpd's lingering close for prefork and worker: each read waits at most
@@ -18,14 +19,16 @@ use crate::server::ServerContext;
 const LINGER_READ: Duration = Duration::from_secs(2);
 const LINGER_TOTAL: Duration = Duration::from_secs(30);
 
-/// Serves one connection to its end on the calling thread.
-pub fn serve(stream: TcpStream, ctx: &ServerContext) {
+/// Serves one connection to its end on the calling thread, reporting its
+/// progress in `slot` (the caller marks the slot Ready afterwards).
+pub fn serve(stream: TcpStream, ctx: &ServerContext, slot: Option<&'static WorkerScore>) {
     let (Ok(remote), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else { return };
     if stream.set_nonblocking(true).is_err() {
         return;
     }
     let _ = stream.set_nodelay(true);
     let mut conn = Connection::new(ConnInfo { remote, local });
+    conn.set_slot(slot, ctx);
     let mut io = stream;
     let mut outcome = conn.step(&mut io, ctx);
     loop {
@@ -43,6 +46,9 @@ pub fn serve(stream: TcpStream, ctx: &ServerContext) {
                 (PollFlags::POLLIN, LINGER_READ.min(LINGER_TOTAL - spent))
             }
         };
+        if outcome == Outcome::KeepAlive && crate::process::child_should_stop() {
+            return;
+        }
         outcome = if wait_for(&io, flags, wait) {
             conn.step(&mut io, ctx)
         } else if outcome == Outcome::Linger {
@@ -57,14 +63,22 @@ pub fn serve(stream: TcpStream, ctx: &ServerContext) {
 }
 
 /// Waits until `fd` is ready for `flags` (or has an error or hang-up, which
-/// the next read or write reports); false on timeout.
+/// the next read or write reports); false on timeout. A signal that asks a
+/// child to stop ends an idle wait early (false, as a timeout would).
 pub fn wait_for(fd: &impl AsFd, flags: PollFlags, wait: Duration) -> bool {
-    let timeout = PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX);
+    let deadline = std::time::Instant::now() + wait;
     loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
         let mut fds = [PollFd::new(fd.as_fd(), flags)];
         match poll(&mut fds, timeout) {
             Ok(0) => return false,
             Ok(_) => return true,
+            Err(nix::errno::Errno::EINTR)
+                if flags == PollFlags::POLLIN && crate::process::child_should_stop() =>
+            {
+                return false;
+            }
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return true,
         }

@@ -16,4 +16,5 @@ mod time;
 pub use access::AccessLog;
 pub use entry::{ConnStatus, LogEntry};
 pub use format::LogFormat;
+pub(crate) use sink::os_error;
 pub use time::LogZone;

@@ -1,0 +1,237 @@
+//! Processes and signals: fork, the parent's signal handlers and self-pipe,
+//! the children's, privilege drop, detaching from the terminal.
+//!
+//! With `scoreboard.rs`, the only module with `unsafe`: `fork` (sound because
+//! the parent never starts threads) and `sigaction` (handlers only store to
+//! atomics and write one byte to a pipe, both async-signal-safe).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
+
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+use nix::unistd::{ForkResult, Gid, Pid, Uid};
+
+/// Exit codes children use (httpd's APEXIT_*).
+pub const EXIT_OK: i32 = 0;
+/// Resource shortage: the parent slows its forking.
+pub const EXIT_CHILDSICK: i32 = 7;
+/// Stop the whole server (e.g. privileges could not be dropped).
+pub const EXIT_CHILDFATAL: i32 = 15;
+
+/// What the parent was asked to do, strongest last: a stronger request wins
+/// over a pending weaker one (httpd's rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Request {
+    None = 0,
+    /// USR1.
+    GracefulRestart = 1,
+    /// HUP.
+    Restart = 2,
+    /// WINCH.
+    GracefulStop = 3,
+    /// TERM or INT.
+    Stop = 4,
+}
+
+static PENDING: AtomicU8 = AtomicU8::new(0);
+static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
+
+extern "C" fn on_parent_signal(signal: nix::libc::c_int) {
+    let request = match Signal::try_from(signal) {
+        Ok(Signal::SIGTERM | Signal::SIGINT) => Request::Stop,
+        Ok(Signal::SIGWINCH) => Request::GracefulStop,
+        Ok(Signal::SIGHUP) => Request::Restart,
+        Ok(Signal::SIGUSR1) => Request::GracefulRestart,
+        _ => return,
+    };
+    PENDING.fetch_max(request as u8, Ordering::SeqCst);
+    let fd = WAKE_FD.load(Ordering::SeqCst);
+    if fd >= 0 {
+        let byte = [signal as u8];
+        // SAFETY: write(2) is async-signal-safe; the buffer is valid for one
+        // byte; a full pipe (EAGAIN) loses nothing since PENDING holds the flag.
+        unsafe {
+            nix::libc::write(fd, byte.as_ptr().cast(), 1);
+        }
+    }
+}
+
+/// The parent's signal handling: TERM/INT stop, WINCH graceful stop, HUP
+/// restart, USR1 graceful restart, PIPE and XFSZ ignored. Returns the read
+/// end of the self-pipe the handlers write to, for the parent's `poll`.
+pub fn install_parent_handlers() -> nix::Result<OwnedFd> {
+    let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC)?;
+    WAKE_FD.store(write.as_raw_fd(), Ordering::SeqCst);
+    // The write end lives as long as the process.
+    std::mem::forget(write);
+    let handler = SigAction::new(SigHandler::Handler(on_parent_signal), SaFlags::SA_RESTART, SigSet::empty());
+    let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    for signal in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGWINCH, Signal::SIGHUP, Signal::SIGUSR1] {
+        // SAFETY: the handler only touches atomics and calls write(2).
+        unsafe { sigaction(signal, &handler) }?;
+    }
+    for signal in [Signal::SIGPIPE, Signal::SIGXFSZ] {
+        // SAFETY: ignoring a signal installs no code.
+        unsafe { sigaction(signal, &ignore) }?;
+    }
+    Ok(read)
+}
+
+/// Takes the pending request, if any.
+pub fn take_request() -> Request {
+    match PENDING.swap(0, Ordering::SeqCst) {
+        1 => Request::GracefulRestart,
+        2 => Request::Restart,
+        3 => Request::GracefulStop,
+        4 => Request::Stop,
+        _ => Request::None,
+    }
+}
+
+static CHILD_GRACEFUL: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_child_usr1(_: nix::libc::c_int) {
+    CHILD_GRACEFUL.store(true, Ordering::SeqCst);
+}
+
+/// A prefork child's signals (MPM-SPEC §1.2): TERM and HUP end it at once
+/// (their default action), INT is ignored (Ctrl-C goes to the parent, which
+/// stops everyone), USR1 asks it to finish its connection and exit. Without
+/// SA_RESTART, so a wait in progress returns EINTR and sees the flag.
+pub fn install_child_handlers() -> nix::Result<()> {
+    let graceful = SigAction::new(SigHandler::Handler(on_child_usr1), SaFlags::empty(), SigSet::empty());
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    // SAFETY: the handler only stores to an atomic.
+    unsafe { sigaction(Signal::SIGUSR1, &graceful) }?;
+    for signal in [Signal::SIGTERM, Signal::SIGHUP, Signal::SIGWINCH] {
+        // SAFETY: restoring the default action installs no code.
+        unsafe { sigaction(signal, &default) }?;
+    }
+    // SAFETY: ignoring a signal installs no code.
+    unsafe { sigaction(Signal::SIGINT, &ignore) }?;
+    WAKE_FD.store(-1, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Whether this child was asked (USR1) to stop after its current work.
+pub fn child_should_stop() -> bool {
+    CHILD_GRACEFUL.load(Ordering::SeqCst)
+}
+
+/// Forks. The child runs `child` and exits with the code it returns; the
+/// parent gets the child's pid.
+pub fn fork_child(child: impl FnOnce() -> i32) -> nix::Result<Pid> {
+    debug_assert_eq!(thread_count(), Some(1), "fork from a threaded parent");
+    // SAFETY: the parent never starts threads (ARCHITECTURE.md, "Processes";
+    // asserted above in debug builds), so the child may allocate, lock and
+    // log like any fresh process.
+    match unsafe { nix::unistd::fork() }? {
+        ForkResult::Child => {
+            let code = child();
+            // Flush what std buffers; the access log is unbuffered.
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            std::process::exit(code)
+        }
+        ForkResult::Parent { child } => Ok(child),
+    }
+}
+
+/// The number of threads of this process, from /proc (Linux).
+pub fn thread_count() -> Option<usize> {
+    std::fs::read_dir("/proc/self/task").ok().map(|d| d.count())
+}
+
+/// Detaches from the terminal as httpd does unless FOREGROUND: fork (the
+/// original process exits), setsid, chdir /, stdin/stdout/stderr to
+/// /dev/null. `fork_too` is false for NO_DETACH (all but the fork).
+pub fn detach(fork_too: bool) -> nix::Result<()> {
+    if fork_too {
+        // SAFETY: called before any thread exists (the parent never starts one).
+        if let ForkResult::Parent { .. } = unsafe { nix::unistd::fork() }? {
+            std::process::exit(0);
+        }
+    }
+    nix::unistd::setsid()?;
+    nix::unistd::chdir("/")?;
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|_| nix::Error::ENOENT)?;
+    nix::unistd::dup2_stdin(&null)?;
+    nix::unistd::dup2_stdout(&null)?;
+    nix::unistd::dup2_stderr(&null)?;
+    Ok(())
+}
+
+/// Resolves `User`/`Group` values (`name` or `#id`); `#-1` (httpd's default)
+/// is taken as nobody's ids when dropping from root.
+pub fn resolve_ids(user: &str, group: &str) -> Result<(Uid, Gid, String), String> {
+    let (uid, user_name) = match user.strip_prefix('#') {
+        Some("-1") => (Uid::from_raw(65534), "nobody".to_string()),
+        Some(n) => (Uid::from_raw(n.parse().map_err(|_| format!("bad user name {user}"))?), user.to_string()),
+        None => {
+            let u = nix::unistd::User::from_name(user)
+                .ok()
+                .flatten()
+                .ok_or_else(|| format!("bad user name {user}"))?;
+            (u.uid, u.name)
+        }
+    };
+    let gid = match group.strip_prefix('#') {
+        Some("-1") => Gid::from_raw(65534),
+        Some(n) => Gid::from_raw(n.parse().map_err(|_| format!("bad group name {group}"))?),
+        None => {
+            nix::unistd::Group::from_name(group)
+                .ok()
+                .flatten()
+                .ok_or_else(|| format!("bad group name {group}"))?
+                .gid
+        }
+    };
+    Ok((uid, gid, user_name))
+}
+
+/// Drops root privileges in a child (MPM-SPEC §1.7): setgid, initgroups,
+/// setuid. A child that would still be root refuses to serve.
+pub fn drop_privileges(user: &str, group: &str) -> Result<(), String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    let (uid, gid, name) = resolve_ids(user, group)?;
+    nix::unistd::setgid(gid)
+        .map_err(|e| format!("AH02155: setgid: unable to set group id to Group {gid}: {e}"))?;
+    let cname = std::ffi::CString::new(name.clone()).map_err(|_| format!("bad user name {name}"))?;
+    if nix::unistd::initgroups(&cname, gid).is_err() {
+        nix::unistd::setgroups(&[gid]).map_err(|e| {
+            format!("AH02158: initgroups: unable to set groups for User {name} and Group {gid}: {e}")
+        })?;
+    }
+    nix::unistd::setuid(uid).map_err(|e| format!("AH02159: setuid: unable to change to uid: {uid}: {e}"))?;
+    if nix::unistd::geteuid().is_root() || nix::unistd::getuid().is_root() {
+        return Err("refusing to serve as root: User resolves to uid 0".into());
+    }
+    Ok(())
+}
+
+/// The name of a signal number, as httpd's `apr_signal_description`.
+pub fn signal_name(signal: Signal) -> &'static str {
+    match signal {
+        Signal::SIGSEGV => "Segmentation fault",
+        Signal::SIGBUS => "Bus error",
+        Signal::SIGABRT => "Aborted",
+        Signal::SIGILL => "Illegal instruction",
+        Signal::SIGFPE => "Floating point exception",
+        Signal::SIGKILL => "Killed",
+        Signal::SIGTERM => "Terminated",
+        Signal::SIGHUP => "Hangup",
+        Signal::SIGINT => "Interrupt",
+        Signal::SIGUSR1 => "User defined signal 1",
+        Signal::SIGPIPE => "Broken pipe",
+        _ => signal.as_str(),
+    }
+}
