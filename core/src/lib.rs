@@ -4,6 +4,7 @@
 //! parses the command line ([`cli`]), loads the configuration ([`config`]),
 //! sizes the MPM ([`limits`]) and acts on what was asked.
 
+pub mod accept;
 pub mod build_info;
 pub mod cli;
 pub mod clock;

@@ -116,9 +116,26 @@ pub fn install_child_handlers() -> nix::Result<()> {
     Ok(())
 }
 
-/// Whether this child was asked (USR1) to stop after its current work.
+/// Whether this child was asked (USR1, the pipe of death, a new
+/// generation) to stop after its current work.
 pub fn child_should_stop() -> bool {
     CHILD_GRACEFUL.load(Ordering::SeqCst)
+}
+
+/// Marks this child as stopping, as USR1 does: keep-alive connections end
+/// after their current request.
+pub fn request_child_stop() {
+    CHILD_GRACEFUL.store(true, Ordering::SeqCst);
+}
+
+/// Blocks the signals the main thread handles in the calling thread, so a
+/// threaded child's USR1 interrupts the main thread's wait.
+pub fn block_signals_in_thread() {
+    let mut set = SigSet::empty();
+    for signal in [Signal::SIGUSR1, Signal::SIGHUP, Signal::SIGTERM, Signal::SIGWINCH, Signal::SIGINT] {
+        set.add(signal);
+    }
+    let _ = nix::sys::signal::pthread_sigmask(nix::sys::signal::SigmaskHow::SIG_BLOCK, Some(&set), None);
 }
 
 /// Forks. The child runs `child` and exits with the code it returns; the

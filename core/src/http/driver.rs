@@ -46,10 +46,11 @@ pub fn serve(stream: TcpStream, ctx: &ServerContext, slot: Option<&'static Worke
                 (PollFlags::POLLIN, LINGER_READ.min(LINGER_TOTAL - spent))
             }
         };
-        if outcome == Outcome::KeepAlive && crate::process::child_should_stop() {
-            return;
-        }
-        outcome = if wait_for(&io, flags, wait) {
+        let ready = match outcome {
+            Outcome::KeepAlive => wait_idle(&io, wait),
+            _ => wait_for(&io, flags, wait),
+        };
+        outcome = if ready {
             conn.step(&mut io, ctx)
         } else if outcome == Outcome::Linger {
             return;
@@ -63,8 +64,7 @@ pub fn serve(stream: TcpStream, ctx: &ServerContext, slot: Option<&'static Worke
 }
 
 /// Waits until `fd` is ready for `flags` (or has an error or hang-up, which
-/// the next read or write reports); false on timeout. A signal that asks a
-/// child to stop ends an idle wait early (false, as a timeout would).
+/// the next read or write reports); false on timeout.
 pub fn wait_for(fd: &impl AsFd, flags: PollFlags, wait: Duration) -> bool {
     let deadline = std::time::Instant::now() + wait;
     loop {
@@ -74,13 +74,27 @@ pub fn wait_for(fd: &impl AsFd, flags: PollFlags, wait: Duration) -> bool {
         match poll(&mut fds, timeout) {
             Ok(0) => return false,
             Ok(_) => return true,
-            Err(nix::errno::Errno::EINTR)
-                if flags == PollFlags::POLLIN && crate::process::child_should_stop() =>
-            {
-                return false;
-            }
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return true,
+        }
+    }
+}
+
+/// A keep-alive wait: as [`wait_for`] readable, but given up (false) as soon
+/// as the child is asked to stop. The flag is looked at once a second, since
+/// in a threaded child the signal that sets it interrupts another thread.
+pub fn wait_idle(fd: &impl AsFd, wait: Duration) -> bool {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        if crate::process::child_should_stop() {
+            return false;
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        if wait_for(fd, PollFlags::POLLIN, left.min(Duration::from_secs(1))) {
+            return true;
         }
     }
 }
