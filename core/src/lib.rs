@@ -23,6 +23,7 @@ mod run;
 pub mod scoreboard;
 pub mod serve;
 pub mod server;
+pub mod spare_threads;
 pub mod supervisor;
 
 pub use mpm::{Mpm, MpmKind, ProcessModel};

@@ -2,12 +2,11 @@
 //! launches children; each runs ThreadsPerChild worker threads and a
 //! listener that hands each accepted connection to an idle worker, which
 //! serves it to its end, keep-alive waits included. What differs from the
-//! other MPMs lives here: the child (`child`, `handoff`) and the spare-thread
-//! policy (`maintain`); everything else is httpd-core's.
+//! other MPMs lives here: the child (`child`, `handoff`); the spare-thread
+//! policy is httpd-core's `spare_threads`, shared with event-server.
 
 mod child;
 mod handoff;
-mod maintain;
 
 use std::process::ExitCode;
 
@@ -23,7 +22,7 @@ impl Mpm for WorkerMpm {
 }
 
 impl ProcessModel for WorkerMpm {
-    type State = maintain::State;
+    type State = httpd_core::spare_threads::State;
 
     fn child_main(child: &ChildContext<'_>) -> i32 {
         child::main(child)
@@ -35,7 +34,7 @@ impl ProcessModel for WorkerMpm {
         generation: u32,
         state: &mut Self::State,
     ) -> Maintenance {
-        maintain::maintain(board, capacity, generation, state)
+        httpd_core::spare_threads::maintain(board, capacity, generation, state)
     }
 }
 

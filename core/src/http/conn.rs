@@ -276,12 +276,20 @@ impl Connection {
         self.input.read_from(io).map(|n| n > 0)
     }
 
-    /// Frees the input buffer if the connection is idle between requests,
-    /// so a parked keep-alive connection holds no buffer.
+    /// Frees the buffers if the connection is idle between requests, so a
+    /// parked keep-alive connection holds next to nothing.
     pub fn release_buffers(&mut self) {
         if !self.started {
             self.input.release();
+            self.writer.release();
         }
+    }
+
+    /// Points the connection at the slot of the worker now running it,
+    /// without starting a new connection's counts (the event MPM moves a
+    /// connection between workers).
+    pub fn attach_slot(&mut self, slot: Option<&'static WorkerScore>) {
+        self.slot = slot;
     }
 
     /// A head is parsed: decide the body's framing, then answer or read on.

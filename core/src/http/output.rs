@@ -104,6 +104,15 @@ impl Writer {
         }
     }
 
+    /// Frees the file buffer when nothing is pending.
+    pub fn release(&mut self) {
+        if self.is_idle() {
+            self.buf = Vec::new();
+            self.buf_pos = 0;
+            self.buf_len = 0;
+        }
+    }
+
     pub fn is_idle(&self) -> bool {
         self.head_pos >= self.head.len() && self.bodies.is_empty() && self.buf_pos >= self.buf_len
     }

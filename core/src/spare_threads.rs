@@ -1,28 +1,26 @@
-//! worker's idle-thread maintenance, once a second in the parent (as
-//! worker.c's `perform_idle_server_maintenance`): idle threads are counted
-//! across the children of the current generation; below MinSpareThreads a
-//! child is forked (1, 2, 4 ... up to 32 a pass), above MaxSpareThreads one
-//! is retired through the pipe of death.
+//! The threaded MPMs' idle-thread maintenance, once a second in the parent
+//! (worker.c's and event.c's `perform_idle_server_maintenance`): idle
+//! threads are counted across the children of the current generation; below
+//! MinSpareThreads a child is forked (1, 2, 4 ... up to 32 a pass), above
+//! MaxSpareThreads one is retired through the pipe of death. worker-server
+//! and event-server share it; event also leaves out the idle threads of a
+//! child that stopped accepting (AsyncRequestWorkerFactor).
 
-use httpd_core::limits::Capacity;
-use httpd_core::mpm::Maintenance;
-use httpd_core::scoreboard::Scoreboard;
+use crate::limits::Capacity;
+use crate::mpm::Maintenance;
+use crate::scoreboard::Scoreboard;
 
 /// worker.c's MAX_SPAWN_RATE.
 const MAX_SPAWN_RATE: u32 = 32;
 
+/// What the policy remembers between passes.
 #[derive(Debug, Default)]
-pub(crate) struct State {
+pub struct State {
     spawn_rate: u32,
     reported_max: bool,
 }
 
-pub(crate) fn maintain(
-    board: &Scoreboard,
-    cap: &Capacity,
-    generation: u32,
-    state: &mut State,
-) -> Maintenance {
+pub fn maintain(board: &Scoreboard, cap: &Capacity, generation: u32, state: &mut State) -> Maintenance {
     let rate = state.spawn_rate.max(1);
     let threads = (cap.threads_per_child as usize).min(board.thread_limit());
     let mut idle = 0u32;
@@ -41,6 +39,9 @@ pub(crate) fn maintain(
             continue;
         }
         active += 1;
+        if process.not_accepting() {
+            continue;
+        }
         idle +=
             (0..threads).filter(|&t| board.worker(slot, t).status().is_idle_for_maintenance()).count() as u32;
     }
@@ -91,14 +92,14 @@ pub(crate) fn maintain(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use httpd_core::config::Settings;
-    use httpd_core::mpm::MpmKind;
-    use httpd_core::scoreboard::WorkerStatus;
+    use crate::config::Settings;
+    use crate::mpm::MpmKind;
+    use crate::scoreboard::WorkerStatus;
 
     fn capacity(f: impl FnOnce(&mut Settings)) -> Capacity {
         let mut s = Settings::default();
         f(&mut s);
-        httpd_core::limits::capacity(MpmKind::Worker, &s, 1).0
+        crate::limits::capacity(MpmKind::Worker, &s, 1).0
     }
 
     /// `children` children of ThreadsPerChild 25, `busy` threads busy in each.
