@@ -37,10 +37,8 @@ type Order = (u8, usize, usize, usize);
 /// The sections of `ctx` that apply to the decoded path `uri`, whose file
 /// is `DocumentRoot` + `uri`.
 pub(super) fn walk<'a>(ctx: &'a ServerContext, uri: &[u8]) -> PerDir<'a> {
-    let mut walk = Walk {
-        handler: ctx.settings.set_handler.as_deref().map(|h| ((0, 0, 0, 0), h)),
-        authz: None,
-    };
+    let mut walk =
+        Walk { handler: ctx.settings.set_handler.as_deref().map(|h| ((0, 0, 0, 0), h)), authz: None };
     let root = ctx.settings.document_root.as_os_str().as_bytes();
     let file = Joined { head: root.strip_suffix(b"/").unwrap_or(root), tail: uri };
     let server_root = ctx.settings.server_root.as_os_str().as_bytes();
@@ -225,7 +223,11 @@ pub(super) fn fnmatch(pattern: &[u8], text: &[u8], pathname: bool) -> bool {
                 continue;
             }
             Some(b'?') if !(pathname && c == b'/') => Some(1),
-            Some(b'[') if !(pathname && c == b'/') => class(&pattern[p..], c),
+            // An unclosed `[` is an ordinary character.
+            Some(b'[') if !(pathname && c == b'/') => match class(&pattern[p..], c) {
+                Some(step) => step,
+                None => (c == b'[').then_some(1),
+            },
             Some(b'\\') if pattern.get(p + 1) == Some(&c) => Some(2),
             Some(&b) if b == c && b != b'\\' => Some(1),
             _ => None,
@@ -249,9 +251,9 @@ pub(super) fn fnmatch(pattern: &[u8], text: &[u8], pathname: bool) -> bool {
 }
 
 /// A bracket expression at the start of `pattern` against `c`: the
-/// expression's length if `c` is in it, `None` if not (or if it is not
-/// closed, when `[` matches only itself).
-fn class(pattern: &[u8], c: u8) -> Option<usize> {
+/// expression's length if `c` is in it, `Some(None)` if not, `None` if the
+/// expression is not closed.
+fn class(pattern: &[u8], c: u8) -> Option<Option<usize>> {
     let mut i = 1;
     let negate = matches!(pattern.get(i), Some(b'!' | b'^'));
     if negate {
@@ -274,7 +276,7 @@ fn class(pattern: &[u8], c: u8) -> Option<usize> {
             i += 1;
         }
     }
-    (found != negate).then_some(i + 1)
+    Some((found != negate).then_some(i + 1))
 }
 
 /// What a provider or group says, as mod_authz_core's `authz_status`.
@@ -302,14 +304,14 @@ pub(super) struct Client<'a> {
 /// Negated lines alone grant nothing (as in httpd, where negation only
 /// ever denies or abstains).
 pub(super) fn authorize(section: &Node, client: &Client<'_>) -> bool {
+    let lines = || section.children.iter().filter(|c| is_authz(c));
+    let excluded =
+        lines().filter_map(negated).any(|provider| provider_check(provider, client) == Authz::Granted);
+    if excluded {
+        return false;
+    }
     let mut positive = Authz::Neutral;
-    for child in section.children.iter().filter(|c| is_authz(c)) {
-        if let Some(provider) = negated(child) {
-            if provider_check(provider, client) == Authz::Granted {
-                return false;
-            }
-            continue;
-        }
+    for child in lines().filter(|c| negated(c).is_none()) {
         positive = combine(Logic::Any, positive, check(child, client));
         if positive == Authz::Granted {
             break;
@@ -462,14 +464,14 @@ impl Subnet {
         })
     }
 
-    /// Whether `addr` is inside; an IPv4 client reached over an IPv6
-    /// socket (`::ffff:a.b.c.d`) is tested as the IPv4 address it is.
+    /// Whether `addr` is inside (`apr_ipsubnet_test`): an IPv4 client
+    /// reached over an IPv6 socket (`::ffff:a.b.c.d`) is tested as the IPv4
+    /// address it is, and never against an IPv6 subnet.
     pub(super) fn contains(self, addr: IpAddr) -> bool {
         match (self, addr.to_canonical()) {
             (Subnet::V4 { net, mask }, IpAddr::V4(a)) => u32::from(a) & mask == net,
             (Subnet::V6 { net, mask }, IpAddr::V6(a)) => u128::from(a) & mask == net,
-            (Subnet::V6 { net, mask }, IpAddr::V4(a)) => u128::from(a.to_ipv6_mapped()) & mask == net,
-            (Subnet::V4 { .. }, IpAddr::V6(_)) => false,
+            _ => false,
         }
     }
 }
@@ -501,4 +503,4 @@ fn partial_v4(addr: &str) -> Option<Subnet> {
 
 #[cfg(test)]
 #[path = "tests_access.rs"]
-mod tests;
+pub(super) mod tests;

@@ -5,8 +5,10 @@
 //!
 //! A request goes through the steps of httpd's `ap_process_request_internal`:
 //! the path is normalized and decoded (`path`), TRACE is answered before
-//! any file is looked at, `.ht*` names are refused, the path is walked under
-//! DocumentRoot, a directory is redirected or resolved to its index
+//! any file is looked at, `.ht*` names are refused, the sections' `Require`
+//! lines are checked (`access`), `SetHandler server-status` is answered by
+//! mod_status (`status_page`), the path is walked under DocumentRoot, a
+//! directory is redirected or resolved to its index
 //! (`dir`), and a file is sent with its validators, conditionals and
 //! ranges (`static_files`). Every refusal carries the error-log line httpd
 //! writes, logged here with the client in front as httpd does.
@@ -19,9 +21,11 @@
 //! mod_autoindex were loaded, and `Options Indexes` lists nothing yet
 //! (`dir`); a Host-less request with no ServerName gets a redirect to the
 //! local address and port (`dir`); TRACE and 416 responses have a
-//! Content-Length where httpd streams them. Only the main server's
-//! settings apply: `<Directory>` and `<Files>` sections are not consulted.
+//! Content-Length where httpd streams them. Of the sections, only
+//! SetHandler and the authorization directives are read (`access`); the
+//! other directives apply as the main server's settings.
 
+mod access;
 mod conditional;
 mod dir;
 pub mod error_document;
@@ -30,6 +34,7 @@ pub mod mime;
 mod path;
 mod range;
 mod static_files;
+mod status_page;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -286,6 +291,27 @@ fn respond(x: &Exchange<'_>) -> Outcome {
             path::filename(docroot, &uri).display()
         );
         return x.error_logged(403, LogLine::error("authz_core", text));
+    }
+    // The sections that apply (mod_authz_core's Require, SetHandler);
+    // httpd checks access after TRACE, before any handler.
+    let per_dir = access::walk(x.ctx, &uri);
+    if let Some(section) = per_dir.authz {
+        let client =
+            access::Client { remote: x.conn.remote.ip(), local: x.conn.local.ip(), method: &req.method };
+        if !access::authorize(section, &client) {
+            let text = format!(
+                "AH01630: client denied by server configuration: {}",
+                path::filename(docroot, &uri).display()
+            );
+            return x.error_logged(403, LogLine::error("authz_core", text));
+        }
+    }
+    // mod_status answers GET (and HEAD); it declines other methods, which
+    // the default handler then answers as for any file.
+    if per_dir.handler.is_some_and(|h| h.eq_ignore_ascii_case(status_page::HANDLER))
+        && x.method() == Method::Get
+    {
+        return status_page::respond(x);
     }
     if x.ctx.embedded_docroot {
         return embedded(x, &uri);

@@ -294,6 +294,8 @@ impl Connection {
 
     /// A head is parsed: decide the body's framing, then answer or read on.
     fn begin_request(&mut self, ctx: &ServerContext) {
+        // httpd shows W from the moment the head is read.
+        self.mark(WorkerStatus::BusyWrite);
         if let (Some(slot), true) = (self.slot, self.extended) {
             slot.request.set(&self.req.line, self.see_request_tail);
             slot.protocol.set(&self.req.protocol.to_ascii_lowercase(), false);
