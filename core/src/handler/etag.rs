@@ -92,18 +92,23 @@ pub(super) fn make(
     if parts.none {
         return None;
     }
+    use std::fmt::Write as _;
     let weak = if request_us - facts.mtime_us < 1_000_000 { "W/" } else { "" };
-    let mut fields = Vec::with_capacity(3);
-    if parts.inode {
-        fields.push(format!("{:x}", facts.inode));
+    // One allocation: the fields are written straight into the value.
+    let mut out = String::with_capacity(48);
+    out.push_str(weak);
+    out.push('"');
+    let mut sep = "";
+    for (on, value) in
+        [(parts.inode, facts.inode), (parts.size, facts.size), (parts.mtime, facts.mtime_us as u64)]
+    {
+        if on {
+            let _ = write!(out, "{sep}{value:x}");
+            sep = "-";
+        }
     }
-    if parts.size {
-        fields.push(format!("{:x}", facts.size));
-    }
-    if parts.mtime {
-        fields.push(format!("{:x}", facts.mtime_us as u64));
-    }
-    Some(format!("{weak}\"{}\"", fields.join("-")))
+    out.push('"');
+    Some(out)
 }
 
 /// SHA-1 of a whole file, read from its start without moving its offset

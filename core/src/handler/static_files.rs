@@ -12,7 +12,6 @@ use super::conditional::{Conditions, Validators, Verdict};
 use super::etag::{self, Contents, ETagParts, FileFacts};
 use super::range::{self, Ranges};
 use super::{LogLine, joined};
-use crate::http::date::format as format_http_date;
 use crate::http::{Body, Request, Response, Version};
 
 /// Where the bytes come from.
@@ -71,7 +70,7 @@ pub(super) fn serve(
     let etag = etag::make(parts, facts, now_us, contents);
 
     let mut r = Response::new(200);
-    r.headers.push("Last-Modified", format_http_date(last_modified));
+    r.headers.push_fmt("Last-Modified", format_args!("{}", crate::http::date::HttpDate(last_modified)));
     if let Some(etag) = &etag {
         r.headers.push("ETag", etag.as_str());
     }
@@ -133,7 +132,7 @@ pub(super) fn serve(
         Ranges::Parts(parts) if parts.len() == 1 => {
             let (first, last) = parts[0];
             r.status = 206;
-            r.headers.push("Content-Range", format!("bytes {first}-{last}/{size}"));
+            r.headers.push_fmt("Content-Range", format_args!("bytes {first}-{last}/{size}"));
             if let Some(t) = res.content_type {
                 r.headers.push("Content-Type", t);
             }

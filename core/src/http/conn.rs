@@ -440,7 +440,7 @@ impl Connection {
             }
             out.extend_from_slice(b"\r\n");
         }
-        self.response_headers = std::mem::take(&mut response.headers);
+        std::mem::replace(&mut self.response_headers, std::mem::take(&mut response.headers)).recycle();
         self.mark(WorkerStatus::BusyWrite);
         if !head_only {
             self.writer.push_body(std::mem::replace(&mut response.body, Body::Empty));

@@ -8,17 +8,28 @@ use crate::clock::{Civil, MONTHS, WEEKDAYS};
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` for `secs` since the epoch.
 pub fn format(secs: i64) -> String {
-    let c = Civil::from_unix(secs);
-    format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-        WEEKDAYS[c.weekday as usize],
-        c.day,
-        MONTHS[(c.month - 1) as usize],
-        c.year,
-        c.hour,
-        c.minute,
-        c.second
-    )
+    HttpDate(secs).to_string()
+}
+
+/// An HTTP-date that formats itself where it is written (no allocation).
+#[derive(Debug, Clone, Copy)]
+pub struct HttpDate(pub i64);
+
+impl std::fmt::Display for HttpDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = Civil::from_unix(self.0);
+        write!(
+            f,
+            "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+            WEEKDAYS[c.weekday as usize],
+            c.day,
+            MONTHS[(c.month - 1) as usize],
+            c.year,
+            c.hour,
+            c.minute,
+            c.second
+        )
+    }
 }
 
 pub fn unix_now() -> i64 {

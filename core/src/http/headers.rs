@@ -19,9 +19,41 @@ impl PartialEq for Headers {
 
 impl Eq for Headers {}
 
+thread_local! {
+    /// Header lists given back after a response, for the next one: a
+    /// thread serving requests reuses the same few lists and their strings.
+    static POOL: std::cell::RefCell<Vec<Headers>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Headers {
+    /// An empty list, reusing one given back on this thread if there is one.
     pub fn new() -> Self {
-        Headers::default()
+        POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default()
+    }
+
+    /// Gives a list back for reuse (its strings keep their capacity).
+    pub fn recycle(mut self) {
+        self.clear();
+        POOL.with(|p| {
+            let mut pool = p.borrow_mut();
+            if pool.len() < 8 {
+                pool.push(self);
+            }
+        });
+    }
+
+    /// Appends a field whose value is formatted in place (no temporary String).
+    pub fn push_fmt(&mut self, name: &str, value: std::fmt::Arguments<'_>) {
+        use std::fmt::Write as _;
+        if self.len == self.fields.len() {
+            self.fields.push((String::new(), String::new()));
+        }
+        let (n, v) = &mut self.fields[self.len];
+        n.clear();
+        n.push_str(name);
+        v.clear();
+        let _ = v.write_fmt(value);
+        self.len += 1;
     }
 
     fn live(&self) -> &[(String, String)] {
