@@ -92,8 +92,33 @@ pub fn take_request() -> Request {
 
 static CHILD_GRACEFUL: AtomicBool = AtomicBool::new(false);
 
+/// The child's copies of the listening sockets, closed by its USR1 handler.
+const MAX_LISTENERS: usize = 64;
+static LISTENER_FDS: [AtomicI32; MAX_LISTENERS] = [const { AtomicI32::new(-1) }; MAX_LISTENERS];
+
 extern "C" fn on_child_usr1(_: nix::libc::c_int) {
     CHILD_GRACEFUL.store(true, Ordering::SeqCst);
+    // A stopping child closes its copies of the listening sockets at once
+    // (MPM-SPEC §1.2), so that after WINCH, when every child has closed
+    // them, new connections are refused rather than queued unanswered. The
+    // child never uses or drops its Listener objects after this: it exits.
+    for slot in &LISTENER_FDS {
+        let fd = slot.swap(-1, Ordering::SeqCst);
+        if fd >= 0 {
+            // SAFETY: close(2) is async-signal-safe; `fd` is this child's
+            // copy of a listening socket, registered by the child itself.
+            unsafe {
+                nix::libc::close(fd);
+            }
+        }
+    }
+}
+
+/// Registers the child's listening sockets for its USR1 handler to close.
+pub fn register_listener_fds(fds: &[std::os::fd::RawFd]) {
+    for (slot, &fd) in LISTENER_FDS.iter().zip(fds) {
+        slot.store(fd, Ordering::SeqCst);
+    }
 }
 
 /// A prefork child's signals (MPM-SPEC §1.2): TERM and HUP end it at once

@@ -400,6 +400,9 @@ impl<M: ProcessModel> Parent<M> {
 
 /// In a new child: its signals, privilege drop, then the MPM's loop.
 fn child_entry<M: ProcessModel>(child: &ChildContext<'_>, user: &str, group: &str) -> i32 {
+    use std::os::fd::AsRawFd;
+    let fds: Vec<i32> = child.listeners.iter().map(|l| l.socket.as_raw_fd()).collect();
+    process::register_listener_fds(&fds);
     if let Err(e) = process::install_child_handlers() {
         log::error!(target: "mpm", "installing the child's signal handlers: {e}");
         return EXIT_CHILDFATAL;

@@ -194,7 +194,8 @@ impl<'a> Listener<'a> {
                 self.poll.registry().deregister(&mut SourceFd(&fd))
             };
             if let Err(e) = result {
-                log::error!(target: "mpm", "listener {}: {e}", l.addr);
+                // A stopping child's USR1 handler may have closed them already.
+                log::debug!(target: "mpm", "listener {}: {e}", l.addr);
             }
         }
         self.accepting = on;
