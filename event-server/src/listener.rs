@@ -120,10 +120,6 @@ impl<'a> Listener<'a> {
                 let room = self.has_room();
                 if room != self.accepting {
                     self.set_accepting(room);
-                    if !room {
-                        // Out of room: keep-alive connections go first.
-                        self.close_all(Wait::KeepAlive);
-                    }
                 }
             }
             let wait = self.next_deadline().map_or(Duration::from_secs(1), |d| {
@@ -172,14 +168,22 @@ impl<'a> Listener<'a> {
         self.close_all(Wait::KeepAlive);
     }
 
-    /// event.c's test: connections (not lingering) must stay under
-    /// ThreadsPerChild + floor(AsyncRequestWorkerFactor) x idle workers.
+    /// event.c's flow control: a child takes new connections only while
+    /// those that need or may soon need a worker stay under ThreadsPerChild +
+    /// floor(AsyncRequestWorkerFactor) x idle workers. httpd counts idle
+    /// keep-alive connections too, so with default settings a child holds
+    /// at most about 75 of them; here a parked keep-alive connection costs a
+    /// few hundred bytes and no worker, so it is left out of the count and a
+    /// child can hold thousands. httpd also closes keep-alive connections
+    /// when its workers are all busy; that frees no worker (an idle
+    /// connection uses none) and drops clients in a burst, so here they
+    /// close only at KeepAliveTimeout or when the child stops.
     fn has_room(&self) -> bool {
         let cap = &self.child.server.capacity;
         let factor = cap.async_request_worker_factor.unwrap_or(2.0).max(1.0).floor() as usize;
-        let lingering = self.count(Wait::Linger);
-        self.jobs.idle() > 0
-            && self.connections - lingering < cap.threads_per_child as usize + factor * self.jobs.idle()
+        let idle = self.jobs.idle();
+        let active = self.connections - self.count(Wait::Linger) - self.count(Wait::KeepAlive);
+        idle > 0 && active < cap.threads_per_child as usize + factor * idle
     }
 
     fn set_accepting(&mut self, on: bool) {

@@ -282,6 +282,8 @@ impl Connection {
         if !self.started {
             self.input.release();
             self.writer.release();
+            self.response_headers = super::headers::Headers::default();
+            self.req.release();
         }
     }
 

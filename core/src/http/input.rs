@@ -7,8 +7,10 @@ use std::io;
 
 use super::output::Transport;
 
-/// The most read at once, and the buffer's first size.
-pub const READ_SIZE: usize = 16 * 1024;
+/// The buffer's first size; it doubles when a head or a burst of pipelined
+/// requests needs more. Small, so that many connections in flight at once
+/// cost little.
+pub const READ_SIZE: usize = 4 * 1024;
 
 #[derive(Debug, Default)]
 pub struct InputBuffer {

@@ -56,6 +56,18 @@ impl Request {
         }
     }
 
+    /// Empties every field and frees its memory (a connection going idle).
+    pub fn release(&mut self) {
+        *self = Request {
+            method: String::new(),
+            target: String::new(),
+            version: Version::Http11,
+            protocol: String::new(),
+            line: String::new(),
+            headers: Headers::default(),
+        };
+    }
+
     /// Empties every field, keeping the allocations.
     pub fn clear(&mut self) {
         self.method.clear();

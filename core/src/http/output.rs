@@ -110,6 +110,8 @@ impl Writer {
             self.buf = Vec::new();
             self.buf_pos = 0;
             self.buf_len = 0;
+            self.head = Vec::new();
+            self.head_pos = 0;
         }
     }
 
