@@ -74,6 +74,8 @@ pub struct Connection {
     writer: Writer,
     /// When the lingering close began (FIN sent).
     linger_start: Option<Instant>,
+    /// The client itself asked to close after a request read whole.
+    client_closes: bool,
     /// The scoreboard slot of the worker serving this connection.
     slot: Option<&'static WorkerScore>,
     /// ExtendedStatus: count requests and record request lines.
@@ -98,6 +100,7 @@ impl Connection {
             response_headers: super::headers::Headers::new(),
             writer: Writer::default(),
             linger_start: None,
+            client_closes: false,
             slot: None,
             extended: false,
             see_request_tail: false,
@@ -402,6 +405,7 @@ impl Connection {
             && (s.max_keep_alive_requests == 0 || left > 0)
             && !crate::process::child_should_stop();
         self.status = response.status;
+        self.client_closes = !wants && !response.close;
         let head_only = req.is_head() || matches!(response.status, 100..=199 | 204 | 304);
         let length = response.body.len();
 
@@ -468,6 +472,12 @@ impl Connection {
         if self.keep_alive {
             self.state = State::ReadHead;
             self.mark(WorkerStatus::BusyKeepalive);
+        } else if self.client_closes && self.input.is_empty() {
+            // The client asked to close and sent nothing more: no data of
+            // its can be in flight to turn our close into a reset, so the
+            // lingering close is skipped (nginx's heuristic; httpd always
+            // lingers, holding a worker for a round trip per connection).
+            self.state = State::Closed;
         } else {
             self.state = State::Linger;
             self.linger_start = None;
