@@ -30,7 +30,7 @@ pub fn open_all(settings: &Settings) -> Result<Vec<Listener>, String> {
     let mut out = Vec::new();
     for spec in &settings.listen {
         let addr = resolve(spec)?;
-        let socket = open(addr, backlog).map_err(|e| {
+        let socket = open(addr, backlog, settings).map_err(|e| {
             format!(
                 "({}){}: AH00072: make_sock: could not bind to address {}",
                 e as i32,
@@ -68,7 +68,7 @@ pub fn reconcile(old: Vec<Listener>, settings: &Settings) -> Result<Vec<Listener
             continue;
         }
         let backlog = i32::try_from(settings.listen_backlog).unwrap_or(i32::MAX);
-        match open(wanted, backlog) {
+        match open(wanted, backlog, settings) {
             Ok(socket) => {
                 let addr = socket.local_addr().unwrap_or(wanted);
                 out.push((Listener { socket, addr, protocol: spec.protocol.clone() }, true));
@@ -114,7 +114,7 @@ fn ipv6_available() -> bool {
     socket(AddressFamily::Inet6, SockType::Stream, SockFlag::SOCK_CLOEXEC, None).is_ok()
 }
 
-fn open(addr: SocketAddr, backlog: i32) -> nix::Result<TcpListener> {
+fn open(addr: SocketAddr, backlog: i32, settings: &Settings) -> nix::Result<TcpListener> {
     let family = if addr.is_ipv6() { AddressFamily::Inet6 } else { AddressFamily::Inet };
     let fd: OwnedFd = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?;
     setsockopt(&fd, sockopt::ReuseAddr, &true)?;
@@ -123,6 +123,14 @@ fn open(addr: SocketAddr, backlog: i32) -> nix::Result<TcpListener> {
         // (built with IPv4-mapped addresses); a specific one only itself.
         let unspecified = addr.ip().is_unspecified();
         setsockopt(&fd, sockopt::Ipv6V6Only, &!unspecified)?;
+    }
+    // SendBufferSize / ReceiveBufferSize (0 keeps the OS default); accepted
+    // sockets inherit them.
+    if settings.send_buffer_size > 0 {
+        setsockopt(&fd, sockopt::SndBuf, &(settings.send_buffer_size as usize))?;
+    }
+    if settings.receive_buffer_size > 0 {
+        setsockopt(&fd, sockopt::RcvBuf, &(settings.receive_buffer_size as usize))?;
     }
     bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrStorage::from(addr))?;
     listen(&fd, Backlog::new(backlog).unwrap_or(Backlog::MAXCONN))?;

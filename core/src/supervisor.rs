@@ -135,7 +135,12 @@ impl<M: ProcessModel> Parent<M> {
                     self.restart(false);
                 }
                 Request::GracefulRestart => {
-                    notice!(target: "mpm", "Graceful restart requested, doing restart");
+                    match M::KIND {
+                        crate::MpmKind::Prefork => {
+                            notice!(target: "mpm", "AH00171: Graceful restart requested, doing restart")
+                        }
+                        _ => notice!(target: "mpm", "AH00297: SIGUSR1 received.  Doing graceful restart"),
+                    }
                     self.restart(true);
                 }
                 Request::None => {}

@@ -22,6 +22,7 @@ pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
             return EXIT_CHILDSICK;
         }
     };
+    jobs.set_waker(waker.clone());
     let threads = (child.server.capacity.threads_per_child as usize).min(child.board.thread_limit());
     let stack = child.server.settings.thread_stack_size as usize;
     std::thread::scope(|scope| {

@@ -4,7 +4,9 @@
 
 use std::collections::VecDeque;
 use std::net::TcpStream;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+
+use mio::Waker;
 
 use httpd_core::http::{Connection, Outcome};
 
@@ -37,6 +39,9 @@ pub(crate) struct Jobs {
     queue: Mutex<Queue>,
     ready: Condvar,
     done: Mutex<Vec<(usize, Box<Conn>, Outcome)>>,
+    /// Wakes the listener when a worker becomes idle while none was: it may
+    /// be waiting for room to accept.
+    waker: OnceLock<Arc<Waker>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -46,6 +51,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Jobs {
+    pub(crate) fn set_waker(&self, waker: Arc<Waker>) {
+        let _ = self.waker.set(waker);
+    }
+
     pub(crate) fn push(&self, job: Job) {
         lock(&self.queue).jobs.push_back(job);
         self.ready.notify_one();
@@ -55,6 +64,11 @@ impl Jobs {
     pub(crate) fn next(&self) -> Option<Job> {
         let mut q = lock(&self.queue);
         q.idle += 1;
+        if q.idle == 1 {
+            if let Some(waker) = self.waker.get() {
+                let _ = waker.wake();
+            }
+        }
         loop {
             if let Some(job) = q.jobs.pop_front() {
                 q.idle -= 1;

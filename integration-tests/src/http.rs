@@ -1,11 +1,12 @@
 //! Running servers: [`Running`] starts a binary on an ephemeral loopback port
 //! and stops it by pid when dropped; [`exchange`] sends raw bytes and returns
-//! what came back; [`Response`] splits a response into its parts.
+//! what came back; [`Response`] splits a response into its parts;
+//! [`read_response`] reads one from a connection that stays open.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -90,11 +91,27 @@ impl Running {
     pub fn stderr_lines(&self) -> Vec<String> {
         self.stderr.try_iter().collect()
     }
+
+    /// The server's exit status if it has exited (reaping it), else `None`.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("waiting for the server")
+    }
+
+    /// Waits, polling, up to `limit` for the server to exit; panics past it.
+    #[track_caller]
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        crate::wait_for("the server to exit", limit, || self.try_wait())
+    }
 }
 
 impl Drop for Running {
     /// TERM, then KILL past a deadline: no failed test leaks a server.
     fn drop(&mut self) {
+        // Already exited and reaped (a test stopped it): its pid may be
+        // another process's by now.
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -130,6 +147,113 @@ pub fn exchange(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
             "reading the answer to {:?}: {e}",
             String::from_utf8_lossy(&request[..request.len().min(200)])
         ),
+    }
+}
+
+/// Sends `GET target` (with `Host: addr`, `Connection: close`) on a new
+/// connection and returns the one response, or why there is none: for loops
+/// that count failed requests instead of stopping at the first.
+pub fn try_get(addr: SocketAddr, target: &str) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect_timeout(&addr, IO_LIMIT)?;
+    stream.set_read_timeout(Some(IO_LIMIT))?;
+    stream.write_all(
+        format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )?;
+    stream.shutdown(std::net::Shutdown::Write)?;
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes)?;
+    let mut all = Response::parse_all(&bytes);
+    if all.len() != 1 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("expected one response, got {} in {:?}", all.len(), String::from_utf8_lossy(&bytes)),
+        ));
+    }
+    Ok(all.remove(0))
+}
+
+/// [`try_get`], panicking on an I/O error.
+#[track_caller]
+pub fn get(addr: SocketAddr, target: &str) -> Response {
+    try_get(addr, target).unwrap_or_else(|e| panic!("GET {target} from {addr}: {e}"))
+}
+
+/// Connects to `addr` with reads bounded by [`IO_LIMIT`].
+#[track_caller]
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connecting to {addr}: {e}"));
+    stream.set_read_timeout(Some(IO_LIMIT)).expect("setting a read timeout");
+    stream
+}
+
+/// Reads a response head from `stream`; returns it (without the blank line)
+/// and the body bytes that came with it. Panics on EOF or an I/O error
+/// before the head ends.
+#[track_caller]
+pub fn read_head(stream: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if let Some(end) = find(&bytes, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+            return (head, bytes[end + 4..].to_vec());
+        }
+        let n = stream.read(&mut chunk).unwrap_or_else(|e| {
+            panic!("reading a response head after {:?}: {e}", String::from_utf8_lossy(&bytes))
+        });
+        assert!(
+            n > 0 && bytes.len() < 64 * 1024,
+            "no response head in {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Reads into `body` until it holds `len` bytes (or a little more: reads
+/// are not cut short) or EOF.
+#[track_caller]
+pub fn read_into(stream: &mut TcpStream, body: &mut Vec<u8>, len: usize) {
+    let mut chunk = vec![0u8; 64 * 1024];
+    while body.len() < len {
+        let n = stream
+            .read(&mut chunk)
+            .unwrap_or_else(|e| panic!("reading the body at byte {}: {e}", body.len()));
+        if n == 0 {
+            return;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Reads one whole response (its body framed by Content-Length, none
+/// meaning empty) from a connection that stays open, as a keep-alive client
+/// does; panics if more than that one response came.
+#[track_caller]
+pub fn read_response(stream: &mut TcpStream) -> Response {
+    let (head, mut body) = read_head(stream);
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(b"\r\n\r\n");
+    let mut response = Response::parse(&bytes);
+    let length = response.header("Content-Length").map_or(0, |v| {
+        v.parse::<usize>().unwrap_or_else(|_| panic!("Content-Length {v:?} in {}", response.status_line))
+    });
+    read_into(stream, &mut body, length);
+    assert_eq!(body.len(), length, "the body of {} ended early or ran long", response.status_line);
+    response.body = body;
+    response
+}
+
+/// Reads until the server closes the connection (a reset counts as closed);
+/// returns what came. Panics if it stays open past the stream's read
+/// timeout.
+#[track_caller]
+pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    match stream.read_to_end(&mut out) {
+        Ok(_) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => out,
+        Err(e) => panic!("waiting for the server to close, after {:?}: {e}", String::from_utf8_lossy(&out)),
     }
 }
 

@@ -2,7 +2,11 @@
 //! `event-server` binaries: [`Server`] names them, [`Server::run`] runs one
 //! with a deadline and returns its [`Output`], [`TempDir`] holds the
 //! configuration files a test writes, and [`each_server!`] expands one test
-//! body into a `#[test]` per binary.
+//! body into a `#[test]` per binary ([`supervised_servers!`] for the process
+//! model tests). [`wait_for`] polls a condition with a deadline;
+//! [`children_of`] lists a server's children from `/proc`. [`http`] runs
+//! servers and speaks to them, [`status`] reads server-status pages, and
+//! [`supervised`] holds what the process-model tests share.
 //!
 //! `cargo test --workspace` builds no other package's executables, and
 //! `CARGO_BIN_EXE_<name>` exists only in the binary's own package, so
@@ -10,6 +14,8 @@
 //! beside the test executable, as ripgrep's `Dir::bin` does.
 
 pub mod http;
+pub mod status;
+pub mod supervised;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -482,4 +488,78 @@ macro_rules! each_server {
             }
         }
     };
+}
+
+/// Expands one process-model test body (children, signals, `-k`, the
+/// scoreboard) into a `#[test]` per binary with a process model, which is
+/// every one of them: `supervised_servers!(name, |server| { ... })` gives
+/// `name::prefork`, `name::worker` and `name::event`. The bodies size each
+/// MPM in its own directives ([`supervised::site`], [`supervised::spares`]):
+/// each binary rejects another MPM's (MinSpareServers in worker-server).
+#[macro_export]
+macro_rules! supervised_servers {
+    ($name:ident, |$server:ident| $body:block) => {
+        $crate::each_server!($name, |$server| $body);
+    };
+}
+
+/// Polls `probe` until it returns `Some`, backing off from 1 ms to 50 ms
+/// between checks; panics after `limit` (STYLE.md section 8: never sleep to
+/// synchronize, wait on a condition with a deadline).
+#[track_caller]
+pub fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    wait_until(what, limit, || probe().ok_or_else(String::new))
+}
+
+/// [`wait_for`] with a probe that says what it saw when the condition does
+/// not hold yet; the last of those is in the panic message.
+#[track_caller]
+pub fn wait_until<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Result<T, String>) -> T {
+    let (deadline, mut pause) = (Instant::now() + limit, Duration::from_millis(1));
+    loop {
+        let seen = match probe() {
+            Ok(found) => return found,
+            Err(seen) => seen,
+        };
+        if Instant::now() >= deadline {
+            panic!("gave up after {limit:?} waiting for {what}; last seen:\n{seen}");
+        }
+        std::thread::sleep(pause); // back-off between checks, never a guess
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// The live children of process `parent`, sorted: every process whose
+/// `/proc/<pid>/stat` names `parent` as its parent, zombies (exited, not yet
+/// reaped) left out. Linux only, as the servers' process model.
+pub fn children_of(parent: u32) -> Vec<u32> {
+    let mut children = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return children };
+    for entry in dir.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        if let Some((state, ppid)) = proc_state(pid) {
+            if ppid == parent && !matches!(state, 'Z' | 'X') {
+                children.push(pid);
+            }
+        }
+    }
+    children.sort_unstable();
+    children
+}
+
+/// Whether process `pid` exists and has not exited (a zombie counts as gone).
+pub fn is_alive(pid: u32) -> bool {
+    proc_state(pid).is_some_and(|(state, _)| !matches!(state, 'Z' | 'X'))
+}
+
+/// The state letter and parent pid of `pid`, from `/proc/<pid>/stat`:
+/// `pid (comm) state ppid ...`, where comm may hold spaces and parentheses,
+/// so the fields are taken after the last `)`.
+fn proc_state(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((state, ppid))
 }
