@@ -40,6 +40,20 @@ pub enum AcceptError {
     Other(std::io::Error),
 }
 
+/// What a child's wait for work came to.
+#[derive(Debug)]
+pub enum Next {
+    /// A connection to serve.
+    Connection(TcpStream),
+    /// The pipe of death chose this child: exit.
+    Stop,
+    /// Out of descriptors or memory (logged): exit with CHILDSICK.
+    Sick,
+    /// Nothing this time (a timeout, a signal, a connection taken by another
+    /// child): look at the stop conditions and wait again.
+    Nothing,
+}
+
 pub struct AcceptSet<'a> {
     epoll: Epoll,
     listeners: &'a [Listener],
@@ -58,6 +72,34 @@ impl<'a> AcceptSet<'a> {
         }
         epoll.add(pod.read_fd(), EpollEvent::new(EpollFlags::EPOLLIN, POD))?;
         Ok(AcceptSet { epoll, listeners, events: [EpollEvent::empty(); 8] })
+    }
+
+    /// Waits up to `timeout` for a connection or the pipe of death; the
+    /// loop both prefork's child and worker's listener run around it.
+    pub fn next(&mut self, pod: &PipeOfDeath, timeout: Duration) -> Next {
+        let ready = match self.wait(timeout) {
+            Ok(ready) => ready,
+            Err(e) => {
+                log::error!(target: "mpm", "AH00146: epoll_wait: {e}");
+                return Next::Sick;
+            }
+        };
+        for event in ready {
+            match event {
+                Ready::PipeOfDeath if pod.check() => return Next::Stop,
+                Ready::PipeOfDeath => {}
+                Ready::Listener(i) => match self.accept(i) {
+                    Ok(Some(stream)) => return Next::Connection(stream),
+                    Ok(None) => {}
+                    Err(AcceptError::Resources(e)) => {
+                        log::error!(target: "mpm", "AH00145: accept: {e}; exiting so the parent slows down");
+                        return Next::Sick;
+                    }
+                    Err(AcceptError::Other(e)) => log::debug!(target: "mpm", "accept: {e}"),
+                },
+            }
+        }
+        Next::Nothing
     }
 
     /// Waits up to `timeout`; an interrupted wait (a signal) returns nothing.

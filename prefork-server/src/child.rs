@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use httpd_core::accept::{AcceptError, AcceptSet, Ready};
+use httpd_core::accept::{AcceptSet, Next};
 use httpd_core::http::driver;
 use httpd_core::mpm::ChildContext;
 use httpd_core::process::{EXIT_CHILDSICK, EXIT_OK};
@@ -34,32 +34,15 @@ pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
         if child.should_stop() || (limit > 0 && served >= limit) {
             return EXIT_OK;
         }
-        let ready = match waiting.wait(RECHECK) {
-            Ok(ready) => ready,
-            Err(e) => {
-                log::error!(target: "mpm", "AH00146: epoll_wait: {e}");
-                return EXIT_CHILDSICK;
+        match waiting.next(child.pod, RECHECK) {
+            Next::Connection(stream) => {
+                served += 1;
+                driver::serve(stream, child.server, Some(worker));
+                worker.set_status(WorkerStatus::Ready);
             }
-        };
-        for event in ready {
-            match event {
-                Ready::PipeOfDeath if child.pod.check() => return EXIT_OK,
-                Ready::PipeOfDeath => {}
-                Ready::Listener(i) => match waiting.accept(i) {
-                    Ok(Some(stream)) => {
-                        served += 1;
-                        driver::serve(stream, child.server, Some(worker));
-                        worker.set_status(WorkerStatus::Ready);
-                        break;
-                    }
-                    Ok(None) => {}
-                    Err(AcceptError::Resources(e)) => {
-                        log::error!(target: "mpm", "AH00145: accept: {e}; exiting so the parent slows down");
-                        return EXIT_CHILDSICK;
-                    }
-                    Err(AcceptError::Other(e)) => log::debug!(target: "mpm", "accept: {e}"),
-                },
-            }
+            Next::Stop => return EXIT_OK,
+            Next::Sick => return EXIT_CHILDSICK,
+            Next::Nothing => {}
         }
     }
 }

@@ -7,7 +7,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use httpd_core::accept::{AcceptError, AcceptSet, Ready};
+use httpd_core::accept::{AcceptSet, Next};
 use httpd_core::http::driver;
 use httpd_core::mpm::ChildContext;
 use httpd_core::process::{self, EXIT_CHILDSICK, EXIT_OK};
@@ -77,31 +77,14 @@ fn listen(child: &ChildContext<'_>, handoff: &Handoff) -> i32 {
         if !handoff.wait_for_idler(RECHECK) {
             continue;
         }
-        let ready = match waiting.wait(RECHECK) {
-            Ok(ready) => ready,
-            Err(e) => {
-                log::error!(target: "mpm", "AH00271: epoll_wait: {e}");
-                return EXIT_CHILDSICK;
+        match waiting.next(child.pod, RECHECK) {
+            Next::Connection(stream) => {
+                accepted += 1;
+                handoff.push(stream);
             }
-        };
-        for event in ready {
-            match event {
-                Ready::PipeOfDeath if child.pod.check() => return EXIT_OK,
-                Ready::PipeOfDeath => {}
-                Ready::Listener(i) => match waiting.accept(i) {
-                    Ok(Some(stream)) => {
-                        accepted += 1;
-                        handoff.push(stream);
-                        break;
-                    }
-                    Ok(None) => {}
-                    Err(AcceptError::Resources(e)) => {
-                        log::error!(target: "mpm", "AH00273: accept: {e}; exiting so the parent slows down");
-                        return EXIT_CHILDSICK;
-                    }
-                    Err(AcceptError::Other(e)) => log::debug!(target: "mpm", "accept: {e}"),
-                },
-            }
+            Next::Stop => return EXIT_OK,
+            Next::Sick => return EXIT_CHILDSICK,
+            Next::Nothing => {}
         }
     }
 }
