@@ -34,7 +34,10 @@ fn check_file(rel: &str, text: &str, architecture: &str) -> Vec<String> {
     let is_test_code = rel.contains("/tests/") || rel.starts_with("xtask/");
     for (i, line) in lines.iter().enumerate() {
         let code = line.split("//").next().unwrap_or("");
-        let opens_unsafe = ["unsafe {", "unsafe fn", "unsafe impl"].iter().any(|p| code.contains(p));
+        // Spelled in pieces so this checker's own patterns do not look like `unsafe` code.
+        let opens_unsafe = [concat!("unsafe", " {"), concat!("unsafe", " fn"), concat!("unsafe", " impl")]
+            .iter()
+            .any(|p| code.contains(p));
         if !opens_unsafe || is_test_code {
             continue;
         }
@@ -77,7 +80,7 @@ mod tests {
     #[test]
     fn unsafe_needs_a_safety_comment_and_a_listed_module() {
         let arch = "core/src/scoreboard.rs";
-        let bare = "fn f() {\n    unsafe { g() }\n}\n";
+        let bare = concat!("fn f() {\n    unsafe", " { g() }\n}\n");
         assert_eq!(
             check_file("core/src/scoreboard.rs", bare, arch),
             ["core/src/scoreboard.rs:2: `unsafe` without a `// SAFETY:` comment"]
