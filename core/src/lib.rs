@@ -19,6 +19,7 @@ pub mod modules;
 pub mod mpm;
 pub mod pod;
 pub mod process;
+pub mod rlimit;
 mod run;
 pub mod scoreboard;
 pub mod serve;

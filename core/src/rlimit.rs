@@ -1,0 +1,59 @@
+//! The descriptor limit a server starts with. Debian's default soft
+//! RLIMIT_NOFILE is 1024, which an event child holding thousands of idle
+//! keep-alive connections passes at once; httpd leaves the limit to the
+//! init script (`ulimit -n`), nginx raises it with `worker_rlimit_nofile`.
+//! Here the parent raises the soft limit to the hard one at start, before
+//! the first fork, so every child inherits it, and logs the figure.
+
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
+
+/// The most raised to: a hard limit of "unlimited" still means the
+/// kernel's `fs.nr_open` (1 Mi by default), and no child needs more.
+const CEILING: u64 = 1 << 20;
+
+/// What the soft limit was and is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoFile {
+    pub before: u64,
+    pub now: u64,
+}
+
+/// Raises the soft RLIMIT_NOFILE toward the hard limit. Never lowers it.
+pub fn raise_nofile() -> nix::Result<NoFile> {
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    let target = hard.min(CEILING).max(soft);
+    if target > soft {
+        setrlimit(Resource::RLIMIT_NOFILE, target, hard)?;
+    }
+    let (now, _) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    Ok(NoFile { before: soft, now })
+}
+
+/// Raises the limit and says so in the error log (at info: the figure is
+/// what an administrator checks when connections are refused).
+pub fn raise_nofile_and_log() {
+    match raise_nofile() {
+        Ok(NoFile { before, now }) if now > before => {
+            log::info!(target: "core", "RLIMIT_NOFILE raised from {before} to {now} descriptors");
+        }
+        Ok(NoFile { now, .. }) => {
+            log::info!(target: "core", "RLIMIT_NOFILE is {now} descriptors");
+        }
+        Err(e) => log::warn!(target: "core", "could not raise RLIMIT_NOFILE: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raising_never_lowers_and_reaches_the_hard_limit() {
+        let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+        let got = raise_nofile().unwrap();
+        assert!(got.now >= got.before, "{got:?}");
+        assert_eq!(got.now, hard.min(CEILING).max(got.before), "{got:?}");
+        // A second call changes nothing.
+        assert_eq!(raise_nofile().unwrap(), NoFile { before: got.now, now: got.now });
+    }
+}
