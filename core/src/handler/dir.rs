@@ -8,8 +8,20 @@ use super::path::{self, Mapped, Options, Refused};
 use super::{Exchange, Found, LogLine, Method, Outcome, with_header_before_type};
 use crate::config::{Settings, UseCanonicalName};
 
+/// The buffers a DirectoryIndex candidate is made in, reused per thread.
+#[derive(Debug, Default)]
+pub(super) struct IndexScratch {
+    escaped: String,
+    uri: Vec<u8>,
+}
+
 /// The directory at `uri` (decoded, and known to be a directory).
-pub(super) fn directory(x: &Exchange<'_>, uri: &[u8], options: Options) -> Outcome {
+pub(super) fn directory(
+    x: &Exchange<'_>,
+    uri: &[u8],
+    options: Options,
+    scratch: &mut IndexScratch,
+) -> Outcome {
     let settings = &x.ctx.settings;
     if !uri.ends_with(b"/") {
         if settings.directory_slash {
@@ -23,14 +35,18 @@ pub(super) fn directory(x: &Exchange<'_>, uri: &[u8], options: Options) -> Outco
     // a listing.
     let mut refusal: Option<Refused> = None;
     for name in &settings.directory_index {
-        let Some(candidate) = index_uri(uri, name) else { continue };
-        if path::has_ht_segment(&candidate) {
-            let file = path::filename(&settings.document_root, &candidate);
+        let Some(candidate) = index_uri(uri, name, scratch) else { continue };
+        if path::has_ht_segment(candidate) {
+            let file = path::filename(&settings.document_root, candidate);
             let log = format!("AH01630: client denied by server configuration: {}", file.display());
             refusal = Some(Refused { status: 403, log: LogLine::error("authz_core", log) });
             continue;
         }
-        match path::map(&settings.document_root, &candidate, options, &x.req.line) {
+        let root_dir = x.ctx.document_root_dir();
+        match path::map(&settings.document_root, root_dir, candidate, options, &x.req.line) {
+            Ok(Mapped::Opened { file, facts }) => {
+                return super::file(x, Found::Open { uri: candidate, file, facts });
+            }
             Ok(Mapped::File { path, meta }) => return super::file(x, Found::File(&path, &meta)),
             Ok(_) => {}
             Err(refused) => refusal = Some(refused),
@@ -44,10 +60,15 @@ pub(super) fn directory(x: &Exchange<'_>, uri: &[u8], options: Options) -> Outco
 
 /// A DirectoryIndex name as the sub-request httpd makes for it: relative to
 /// the directory, or from the root when it starts with `/`; percent-encoded
-/// like any URL path.
-fn index_uri(dir: &[u8], name: &str) -> Option<Vec<u8>> {
-    let url = if name.starts_with('/') { name.to_string() } else { format!("{}{name}", escape_path(dir)) };
-    path::decode(&url).ok()
+/// like any URL path. Made in `scratch`.
+fn index_uri<'s>(dir: &[u8], name: &str, scratch: &'s mut IndexScratch) -> Option<&'s [u8]> {
+    scratch.escaped.clear();
+    if !name.starts_with('/') {
+        escape_path_into(dir, &mut scratch.escaped);
+    }
+    scratch.escaped.push_str(name);
+    path::decode_into(&scratch.escaped, &mut scratch.uri).ok()?;
+    Some(&scratch.uri)
 }
 
 /// A directory without an index file, as httpd with mod_autoindex loaded
@@ -156,14 +177,19 @@ fn split_host(authority: &str) -> (String, Option<u16>) {
 /// `%xx` in lower-case hex.
 pub(super) fn escape_path(path: &[u8]) -> String {
     let mut out = String::with_capacity(path.len());
+    escape_path_into(path, &mut out);
+    out
+}
+
+fn escape_path_into(path: &[u8], out: &mut String) {
+    use std::fmt::Write as _;
     for &b in path {
         if b.is_ascii_alphanumeric() || b"$-_.+!*'(),:;@&=/~".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02x}"));
+            let _ = write!(out, "%{b:02x}");
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -192,8 +218,9 @@ mod tests {
 
     #[test]
     fn index_names() {
-        let check = |dir: &[u8], name: &str, expected: Option<&[u8]>| {
-            assert_eq!(index_uri(dir, name).as_deref(), expected, "{name}");
+        let mut scratch = IndexScratch::default();
+        let mut check = |dir: &[u8], name: &str, expected: Option<&[u8]>| {
+            assert_eq!(index_uri(dir, name, &mut scratch), expected, "{name}");
         };
         check(b"/dir/", "index.html", Some(b"/dir/index.html"));
         check(b"/a b/", "i.html", Some(b"/a b/i.html"));

@@ -75,28 +75,72 @@ pub(super) enum Contents<'a> {
     Bytes(&'a [u8]),
 }
 
+/// An ETag value, made on the stack: the longest, `W/"` and three fields
+/// of 16 hex digits, is 55 bytes.
+#[derive(Clone, Copy)]
+pub(super) struct ETag {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl ETag {
+    const EMPTY: ETag = ETag { bytes: [0; 64], len: 0 };
+
+    pub(super) fn as_str(&self) -> &str {
+        // Only `str`s are ever written in.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+
+    // Every value fits (see the type), so these writes cannot fail.
+    fn push(&mut self, c: char) {
+        let _ = std::fmt::Write::write_char(self, c);
+    }
+
+    fn push_str(&mut self, s: &str) {
+        let _ = std::fmt::Write::write_str(self, s);
+    }
+}
+
+impl std::fmt::Write for ETag {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for ETag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
 /// The ETag header's value, or `None` for FileETag None (no header).
 pub(super) fn make(
     parts: ETagParts,
     facts: FileFacts,
     request_us: i64,
     contents: Contents<'_>,
-) -> Option<String> {
+) -> Option<ETag> {
+    use std::fmt::Write as _;
+    let mut out = ETag::EMPTY;
     if parts.digest {
         let digest = match contents {
             Contents::Bytes(bytes) => sha1(bytes),
             Contents::File(file) => sha1_of(file)?,
         };
-        return Some(format!("\"{}\"", base64(&digest)));
+        out.push('"');
+        base64(&digest, &mut out);
+        out.push('"');
+        return Some(out);
     }
     if parts.none {
         return None;
     }
-    use std::fmt::Write as _;
-    let weak = if request_us - facts.mtime_us < 1_000_000 { "W/" } else { "" };
-    // One allocation: the fields are written straight into the value.
-    let mut out = String::with_capacity(48);
-    out.push_str(weak);
+    if request_us - facts.mtime_us < 1_000_000 {
+        out.push_str("W/");
+    }
     out.push('"');
     let mut sep = "";
     for (on, value) in
@@ -170,11 +214,13 @@ impl Sha1 {
 
     fn finish(mut self) -> [u8; 20] {
         let bits = self.total.wrapping_mul(8);
-        let mut pad = vec![0x80u8];
-        pad.resize(1 + (119 - self.filled) % 64, 0);
-        pad.extend_from_slice(&bits.to_be_bytes());
+        // 0x80, zeros up to 56 mod 64, the length in bits: at most 72 bytes.
+        let mut pad = [0u8; 72];
+        pad[0] = 0x80;
+        let zeros = (119 - self.filled) % 64;
+        pad[1 + zeros..9 + zeros].copy_from_slice(&bits.to_be_bytes());
         let total = self.total;
-        self.update(&pad);
+        self.update(&pad[..9 + zeros]);
         self.total = total;
         let mut out = [0u8; 20];
         for (chunk, word) in out.chunks_mut(4).zip(self.state) {
@@ -213,9 +259,8 @@ impl Sha1 {
 }
 
 /// Standard base64 with padding, as `apr_base64_encode_binary`.
-fn base64(bytes: &[u8]) -> String {
+fn base64(bytes: &[u8], out: &mut ETag) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let n = u32::from(chunk[0]) << 16
             | u32::from(*chunk.get(1).unwrap_or(&0)) << 8
@@ -228,7 +273,6 @@ fn base64(bytes: &[u8]) -> String {
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -247,7 +291,7 @@ mod tests {
         let old = facts.mtime_us + 3_600_000_000;
         let check = |words: &[&str], request_us: i64, expected: Option<&str>| {
             let got = make(parts(words), facts, request_us, Contents::Bytes(b"{}\n"));
-            assert_eq!(got.as_deref(), expected, "{words:?}");
+            assert_eq!(got.as_ref().map(ETag::as_str), expected, "{words:?}");
         };
         // Observed from Apache 2.4.71 for a.json.
         check(&["MTime", "Size"], old, Some("\"3-660f4cb4f27ba\""));
@@ -288,6 +332,11 @@ mod tests {
 
     #[test]
     fn base64_padding() {
+        let base64 = |bytes: &[u8]| {
+            let mut out = ETag::EMPTY;
+            super::base64(bytes, &mut out);
+            out.as_str().to_string()
+        };
         assert_eq!(base64(b""), "");
         assert_eq!(base64(b"f"), "Zg==");
         assert_eq!(base64(b"fo"), "Zm8=");

@@ -41,7 +41,10 @@ mod tests;
 mod tests_http;
 
 use std::borrow::Cow;
-use std::fs::Metadata;
+use std::cell::Cell;
+use std::ffi::OsStr;
+use std::fs::{File, Metadata};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -66,6 +69,20 @@ pub fn handle(ctx: &ServerContext, conn: &ConnInfo, req: &Request) -> Response {
         line.emit(conn);
     }
     response
+}
+
+/// The buffers a request is answered in, one set per thread and reused,
+/// so that the hit path allocates nothing.
+#[derive(Default)]
+struct Scratch {
+    /// The decoded path (httpd's `r->uri`).
+    uri: Vec<u8>,
+    /// The DirectoryIndex candidates.
+    index: dir::IndexScratch,
+}
+
+thread_local! {
+    static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
 }
 
 /// One request being answered.
@@ -260,14 +277,24 @@ fn lowercase_keyword<'b>(word: &str, buf: &'b mut [u8; 32]) -> &'b str {
 }
 
 fn respond(x: &Exchange<'_>) -> Outcome {
+    // Taken rather than borrowed: an ErrorDocument's local document is
+    // answered by a nested call, which then starts with buffers of its own.
+    let mut scratch = SCRATCH.with(Cell::take).unwrap_or_default();
+    let outcome = respond_in(x, &mut scratch);
+    SCRATCH.with(|s| s.set(Some(scratch)));
+    outcome
+}
+
+fn respond_in(x: &Exchange<'_>, scratch: &mut Scratch) -> Outcome {
     let req = x.req;
+    let Scratch { uri, index } = scratch;
     if req.target == "*" {
         // OPTIONS * : 200 with no Allow and no type (observed); any other
         // method may not name the server as a whole.
         return if req.method == "OPTIONS" { Outcome::quiet(Response::new(200)) } else { x.error(400) };
     }
-    let uri = match path::decode(x.target.path) {
-        Ok(uri) => uri,
+    match path::decode_into(x.target.path, uri) {
+        Ok(()) => {}
         Err(BadPath::Invalid) => {
             return x.error_logged(
                 400,
@@ -279,29 +306,30 @@ fn respond(x: &Exchange<'_>) -> Outcome {
                 format!("AH00026: found %2f (encoded '/') in URI path ({}), returning 404", req.target);
             return x.error_logged(404, LogLine::info("core", text));
         }
-    };
+    }
+    let uri: &[u8] = uri;
     // httpd answers TRACE from map_to_storage, before any file lookup.
     if x.method() == Method::Trace {
         return trace(x);
     }
     let docroot = &x.ctx.settings.document_root;
-    if path::has_ht_segment(&uri) {
+    if path::has_ht_segment(uri) {
         let text = format!(
             "AH01630: client denied by server configuration: {}",
-            path::filename(docroot, &uri).display()
+            path::filename(docroot, uri).display()
         );
         return x.error_logged(403, LogLine::error("authz_core", text));
     }
     // The sections that apply (mod_authz_core's Require, SetHandler);
     // httpd checks access after TRACE, before any handler.
-    let per_dir = access::walk(x.ctx, &uri);
+    let per_dir = access::walk(x.ctx, uri);
     if let Some(section) = per_dir.authz {
         let client =
             access::Client { remote: x.conn.remote.ip(), local: x.conn.local.ip(), method: &req.method };
         if !access::authorize(section, &client) {
             let text = format!(
                 "AH01630: client denied by server configuration: {}",
-                path::filename(docroot, &uri).display()
+                path::filename(docroot, uri).display()
             );
             return x.error_logged(403, LogLine::error("authz_core", text));
         }
@@ -314,12 +342,13 @@ fn respond(x: &Exchange<'_>) -> Outcome {
         return status_page::respond(x);
     }
     if x.ctx.embedded_docroot {
-        return embedded(x, &uri);
+        return embedded(x, uri);
     }
     let options = path::Options::from_settings(&x.ctx.settings);
-    match path::map(docroot, &uri, options, &req.line) {
+    match path::map(docroot, x.ctx.document_root_dir(), uri, options, &req.line) {
         Err(refused) => x.error_logged(refused.status, refused.log),
-        Ok(Mapped::Dir) => dir::directory(x, &uri, options),
+        Ok(Mapped::Dir) => dir::directory(x, uri, options, index),
+        Ok(Mapped::Opened { file: f, facts }) => file(x, Found::Open { uri, file: f, facts }),
         Ok(Mapped::File { path, meta }) => file(x, Found::File(&path, &meta)),
         Ok(Mapped::Missing { filename, full, path_info }) => {
             file(x, Found::Nothing { filename: &filename, full: &full, path_info })
@@ -329,6 +358,13 @@ fn respond(x: &Exchange<'_>) -> Outcome {
 
 /// What a path names, for the method dispatch of `default_handler`.
 enum Found<'a> {
+    /// A regular file the lookup opened; `uri` names it (for its type).
+    Open {
+        uri: &'a [u8],
+        file: File,
+        facts: etag::FileFacts,
+    },
+    /// A regular file the walk found, opened (and checked) for GET.
     File(&'a Path, &'a Metadata),
     /// The embedded default page.
     Embedded,
@@ -356,12 +392,22 @@ fn file(x: &Exchange<'_>, found: Found<'_>) -> Outcome {
                 send(x, Resource { content: Content::File(file), facts, content_type: mime.lookup(path) })
             }
         },
+        (Method::Get | Method::Post, Found::Open { uri, file, facts }) => {
+            send(x, Resource { content: Content::File(file), facts, content_type: mime.lookup(as_path(uri)) })
+        }
         (Method::Get | Method::Post, Found::Embedded) => send(x, embedded_page()),
+        (Method::Options, Found::Open { uri, .. }) => x.options(mime.lookup(as_path(uri))),
         (Method::Options, Found::File(path, _)) => x.options(mime.lookup(path)),
         (Method::Options, Found::Nothing { filename, .. }) => x.options(mime.lookup(filename)),
         (Method::Options, Found::Embedded) => x.options(Some("text/html")),
         _ => x.method_refused(),
     }
+}
+
+/// A decoded path as a `Path`, for its file name (mod_mime's extensions):
+/// the walk's file name is the path's last segment too.
+fn as_path(uri: &[u8]) -> &Path {
+    Path::new(OsStr::from_bytes(uri))
 }
 
 fn send(x: &Exchange<'_>, res: Resource<'_>) -> Outcome {

@@ -1,19 +1,23 @@
 //! From a request-target to a file under DocumentRoot, as httpd's
 //! `ap_process_request_internal` (normalize, then unescape) and
 //! `ap_directory_walk` (one `lstat` per path segment, symlinks per Options).
+//! The hit path skips the walk: one `openat2` beneath DocumentRoot under the
+//! same rules, then one `fstat`; what that does not settle is walked.
 //!
 //! Nothing here can name a file outside DocumentRoot: `..` segments are
 //! removed before the path meets the file system (one that would climb above
 //! the root is a 400), an encoded `/` or NUL is a 404, and every symbolic
 //! link followed must resolve inside the canonical DocumentRoot.
 
-use std::fs::Metadata;
+use std::fs::{File, Metadata};
 use std::io::ErrorKind;
+use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::LogLine;
+use super::etag::FileFacts;
 use crate::config::Settings;
 
 /// Linux's PATH_MAX: httpd's `apr_filepath_merge` refuses longer file names
@@ -64,28 +68,32 @@ pub(super) enum BadPath {
 }
 
 /// The decoded, normalized path (httpd's `r->uri`), as bytes: it need not
-/// be UTF-8. Always starts with `/`.
-pub(super) fn decode(path: &str) -> Result<Vec<u8>, BadPath> {
-    let normalized = normalize(path.as_bytes()).ok_or(BadPath::Invalid)?;
-    unescape(&normalized)
+/// be UTF-8. Always starts with `/`. Written into `uri` (cleared first),
+/// which the caller reuses from request to request.
+pub(super) fn decode_into(path: &str, uri: &mut Vec<u8>) -> Result<(), BadPath> {
+    uri.clear();
+    uri.extend_from_slice(path.as_bytes());
+    if !normalize(uri) {
+        return Err(BadPath::Invalid);
+    }
+    unescape(uri)
 }
 
 /// `ap_normalize_path` with DECODE_UNRESERVED, MERGE_SLASHES and
-/// NOT_ABOVE_ROOT: decodes `%XX` of unreserved characters (so `%2e%2e` is
-/// `..`), collapses `//`, removes `.` and `..` segments. `None` for a bad
-/// escape or a `..` at the root, which httpd answers with 400.
-fn normalize(input: &[u8]) -> Option<Vec<u8>> {
-    if input.first() != Some(&b'/') {
-        return None;
+/// NOT_ABOVE_ROOT, in place: decodes `%XX` of unreserved characters (so
+/// `%2e%2e` is `..`), collapses `//`, removes `.` and `..` segments. False
+/// for a bad escape or a `..` at the root, which httpd answers with 400.
+fn normalize(p: &mut Vec<u8>) -> bool {
+    if p.first() != Some(&b'/') {
+        return false;
     }
-    let mut p = input.to_vec();
     let at = |p: &[u8], i: usize| p.get(i).copied().unwrap_or(0);
     let slash_or_end = |c: u8| c == b'/' || c == 0;
     let mut valid = true;
     let (mut l, mut w) = (1, 1);
     while l < p.len() {
         if p[l] == b'%' {
-            match (hex(at(&p, l + 1)), hex(at(&p, l + 2))) {
+            match (hex(at(p, l + 1)), hex(at(p, l + 2))) {
                 (Some(hi), Some(lo)) => {
                     let c = hi << 4 | lo;
                     if is_unreserved(c) {
@@ -104,18 +112,18 @@ fn normalize(input: &[u8]) -> Option<Vec<u8>> {
                 continue;
             }
             if p[l] == b'.' {
-                if slash_or_end(at(&p, l + 1)) {
+                if slash_or_end(at(p, l + 1)) {
                     l += if l + 1 < p.len() { 2 } else { 1 };
                     continue;
                 }
                 let mut n = l + 1;
-                let dot_dot = at(&p, n) == b'.' || {
-                    at(&p, n) == b'%' && at(&p, n + 1) == b'2' && matches!(at(&p, n + 2), b'e' | b'E') && {
+                let dot_dot = at(p, n) == b'.' || {
+                    at(p, n) == b'%' && at(p, n + 1) == b'2' && matches!(at(p, n + 2), b'e' | b'E') && {
                         n += 2;
                         true
                     }
                 };
-                if dot_dot && slash_or_end(at(&p, n + 1)) {
+                if dot_dot && slash_or_end(at(p, n + 1)) {
                     if w > 1 {
                         w -= 1;
                         while w > 0 && p[w - 1] != b'/' {
@@ -137,49 +145,54 @@ fn normalize(input: &[u8]) -> Option<Vec<u8>> {
         l += 1;
     }
     p.truncate(w);
-    valid.then_some(p)
+    valid
 }
 
 /// `ap_unescape_url_ex` with FORBID_SLASHES and KEEP_UNRESERVED (unreserved
-/// escapes are gone already): every other `%XX` is decoded; `%2f` or `%00`
-/// make the path a 404.
-fn unescape(input: &[u8]) -> Result<Vec<u8>, BadPath> {
-    let mut out = Vec::with_capacity(input.len());
+/// escapes are gone already), in place (the result is never longer): every
+/// other `%XX` is decoded; `%2f` or `%00` make the path a 404.
+fn unescape(p: &mut Vec<u8>) -> Result<(), BadPath> {
     let (mut bad_escape, mut bad_path) = (false, false);
-    let mut i = 0;
-    while i < input.len() {
-        let c = input[i];
+    let (mut i, mut w) = (0, 0);
+    while i < p.len() {
+        let c = p[i];
         if c != b'%' {
-            out.push(c);
+            p[w] = c;
+            w += 1;
             i += 1;
             continue;
         }
-        match (input.get(i + 1).and_then(|&b| hex(b)), input.get(i + 2).and_then(|&b| hex(b))) {
+        match (p.get(i + 1).and_then(|&b| hex(b)), p.get(i + 2).and_then(|&b| hex(b))) {
             (Some(hi), Some(lo)) => {
                 let decoded = hi << 4 | lo;
                 if decoded == 0 || decoded == b'/' {
                     bad_path = true;
-                    out.push(decoded);
+                    p[w] = decoded;
+                    w += 1;
                 } else if is_unreserved(decoded) {
-                    out.extend_from_slice(&input[i..i + 3]);
+                    p.copy_within(i..i + 3, w);
+                    w += 3;
                 } else {
-                    out.push(decoded);
+                    p[w] = decoded;
+                    w += 1;
                 }
                 i += 3;
             }
             _ => {
                 bad_escape = true;
-                out.push(b'%');
+                p[w] = b'%';
+                w += 1;
                 i += 1;
             }
         }
     }
+    p.truncate(w);
     if bad_escape {
         Err(BadPath::Invalid)
     } else if bad_path {
         Err(BadPath::EncodedSlashOrNul)
     } else {
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -255,7 +268,14 @@ impl Options {
 /// Where a decoded path leads.
 #[derive(Debug)]
 pub(super) enum Mapped {
-    /// A regular file (its metadata, through any symlink).
+    /// A regular file, opened by the lookup beneath DocumentRoot; `facts`
+    /// are from the open file, so they describe the bytes sent.
+    Opened {
+        file: File,
+        facts: FileFacts,
+    },
+    /// A regular file the walk found (its metadata, through any symlink),
+    /// not opened yet.
     File {
         path: PathBuf,
         meta: Metadata,
@@ -278,16 +298,85 @@ pub(super) struct Refused {
     pub(super) log: LogLine,
 }
 
-/// Walks `uri` under `docroot` segment by segment, as `ap_directory_walk`.
-/// `request_line` is for AH00127's wording.
-pub(super) fn map(docroot: &Path, uri: &[u8], opts: Options, request_line: &str) -> Result<Mapped, Refused> {
-    let full = filename(docroot, uri);
-    let shown = || String::from_utf8_lossy(uri).into_owned();
-    if full.as_os_str().len() >= PATH_MAX {
+/// Maps `uri` under `docroot`: the lookup beneath `root_dir` (DocumentRoot
+/// opened, when it could be) answers the hit path; whatever it does not
+/// settle goes to the walk, which gives every refusal httpd's status and
+/// log line. `request_line` is for AH00127's wording.
+pub(super) fn map(
+    docroot: &Path,
+    root_dir: Option<BorrowedFd<'_>>,
+    uri: &[u8],
+    opts: Options,
+    request_line: &str,
+) -> Result<Mapped, Refused> {
+    let root = docroot.as_os_str().as_bytes();
+    // The length of `filename(docroot, uri)`, without building it.
+    if root.strip_suffix(b"/").unwrap_or(root).len() + uri.len() >= PATH_MAX {
         let log = LogLine::error("core", format!("AH00127: Cannot map {request_line} to file"))
             .with_errno(nix::libc::ENAMETOOLONG);
         return Err(Refused { status: 403, log });
     }
+    if let Some(found) = root_dir.and_then(|dir| open_beneath(dir, uri, opts)) {
+        return Ok(found);
+    }
+    walk(docroot, uri, opts)
+}
+
+/// The hit path's lookup: one `openat2` relative to DocumentRoot's
+/// descriptor, which resolves the whole path in the kernel under the rules
+/// the walk applies segment by segment, then one `fstat` of what it opened.
+/// A regular file is served from this descriptor (no second open, so
+/// nothing can change between the check and the use); a directory goes to
+/// mod_dir.
+///
+/// `None` leaves the request to the walk: anything else opened (a FIFO, a
+/// device: `O_NONBLOCK` keeps a FIFO from blocking the open), and every
+/// error: a missing file, `path_info` (ENOTDIR), a link the rules may
+/// refuse (ELOOP, EXDEV), permissions (EACCES), a kernel without `openat2`
+/// (ENOSYS). The walk then decides exactly as it always has.
+///
+/// Links: with FollowSymLinks, RESOLVE_BENEATH follows relative links that
+/// stay beneath the root, which is our rule (a followed link must resolve
+/// inside the canonical DocumentRoot); absolute links and links that leave
+/// and re-enter the root fail here and are judged by the walk.
+/// SymLinksIfOwnerMatch compares owners, which `openat2` cannot: with it,
+/// as without FollowSymLinks, no link is followed here (a path without
+/// links passes under any Options).
+fn open_beneath(root_dir: BorrowedFd<'_>, uri: &[u8], opts: Options) -> Option<Mapped> {
+    use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
+    use nix::sys::stat::SFlag;
+
+    let relative = uri.strip_prefix(b"/").unwrap_or(uri);
+    if relative.is_empty() {
+        // The root itself, which the walk never looks at either.
+        return Some(Mapped::Dir);
+    }
+    let links = if opts.follow_symlinks && !opts.symlinks_if_owner_match {
+        ResolveFlag::RESOLVE_NO_MAGICLINKS
+    } else {
+        ResolveFlag::RESOLVE_NO_SYMLINKS
+    };
+    let how = OpenHow::new()
+        .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK | OFlag::O_NOCTTY)
+        .resolve(ResolveFlag::RESOLVE_BENEATH | links);
+    let fd = openat2(root_dir, relative, how).ok()?;
+    let stat = nix::sys::stat::fstat(&fd).ok()?;
+    match SFlag::from_bits_truncate(stat.st_mode & SFlag::S_IFMT.bits()) {
+        SFlag::S_IFREG => {
+            let mtime_us = stat.st_mtime.saturating_mul(1_000_000).saturating_add(stat.st_mtime_nsec / 1000);
+            let facts = FileFacts { inode: stat.st_ino, size: stat.st_size as u64, mtime_us };
+            Some(Mapped::Opened { file: File::from(fd), facts })
+        }
+        SFlag::S_IFDIR => Some(Mapped::Dir),
+        _ => None,
+    }
+}
+
+/// Walks `uri` under `docroot` segment by segment, as `ap_directory_walk`:
+/// one `lstat` per segment, links judged by [`follow`].
+fn walk(docroot: &Path, uri: &[u8], opts: Options) -> Result<Mapped, Refused> {
+    let full = filename(docroot, uri);
+    let shown = || String::from_utf8_lossy(uri).into_owned();
     let mut cur = docroot.to_path_buf();
     let mut canonical_root: Option<PathBuf> = None;
     let mut segments = uri.split(|&b| b == b'/').skip(1).peekable();
@@ -395,6 +484,10 @@ mod tests {
 
     #[test]
     fn decoding() {
+        let decode = |path: &str| {
+            let mut uri = b"left over".to_vec();
+            decode_into(path, &mut uri).map(|()| uri)
+        };
         let check = |path: &str, expected: Result<&str, BadPath>| {
             let got = decode(path).map(|v| String::from_utf8_lossy(&v).into_owned());
             assert_eq!(got.as_deref().map_err(|e| *e), expected, "{path}");

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::conditional::{Conditions, Validators, Verdict};
-use super::etag::{self, Contents, ETagParts, FileFacts};
+use super::etag::{self, Contents, ETag, ETagParts, FileFacts};
 use super::range::{self, Ranges};
 use super::{LogLine, joined};
 use crate::http::{Body, Request, Response, Version};
@@ -94,7 +94,7 @@ pub(super) fn serve(
         is_get: req.method == "GET" || req.method == "HEAD",
         now: now_us.div_euclid(1_000_000),
     };
-    let validators = Validators { etag: etag.as_deref(), last_modified };
+    let validators = Validators { etag: etag.as_ref().map(ETag::as_str), last_modified };
     match conditions.evaluate(&validators) {
         Verdict::Proceed => {}
         // As httpd: Last-Modified, ETag and Accept-Ranges; no Content-Type

@@ -120,6 +120,7 @@ impl Site {
             capacity: crate::limits::capacity(MpmKind::Event, &settings, 1).0,
             scoreboard: None,
             settings,
+            document_root_dir: std::sync::OnceLock::new(),
         };
         Site { root, _outside: outside, ctx }
     }

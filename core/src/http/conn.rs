@@ -446,7 +446,8 @@ impl Connection {
             }
             out.extend_from_slice(b"\r\n");
         }
-        std::mem::replace(&mut self.response_headers, std::mem::take(&mut response.headers)).recycle();
+        // The previous response's list returns to the pool as it drops.
+        self.response_headers = std::mem::take(&mut response.headers);
         self.mark(WorkerStatus::BusyWrite);
         if !head_only {
             self.writer.push_body(std::mem::replace(&mut response.body, Body::Empty));

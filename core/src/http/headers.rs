@@ -2,7 +2,8 @@
 //! case-insensitive lookup. Small enough that a linear scan beats hashing, and
 //! reused across the requests of a connection (`clear` keeps the capacity).
 
-/// An ordered list of header fields.
+/// An ordered list of header fields. `Default` is an empty list that holds
+/// no memory; `new` reuses a dropped list's.
 #[derive(Debug, Clone, Default)]
 pub struct Headers {
     /// `fields[..len]` are live; the rest keep their strings' capacity for
@@ -19,27 +20,20 @@ impl PartialEq for Headers {
 
 impl Eq for Headers {}
 
-thread_local! {
-    /// Header lists given back after a response, for the next one: a
-    /// thread serving requests reuses the same few lists and their strings.
-    static POOL: std::cell::RefCell<Vec<Headers>> = const { std::cell::RefCell::new(Vec::new()) };
+impl Drop for Headers {
+    /// The list's storage goes back to this thread's pool for the next
+    /// list: whichever way a request or response ends (sent, replaced by an
+    /// ErrorDocument, dropped by a caller), its strings are reused.
+    fn drop(&mut self) {
+        super::pool::give_fields(std::mem::take(&mut self.fields));
+    }
 }
 
 impl Headers {
-    /// An empty list, reusing one given back on this thread if there is one.
+    /// An empty list, reusing the storage of one dropped on this thread if
+    /// there is one.
     pub fn new() -> Self {
-        POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default()
-    }
-
-    /// Gives a list back for reuse (its strings keep their capacity).
-    pub fn recycle(mut self) {
-        self.clear();
-        POOL.with(|p| {
-            let mut pool = p.borrow_mut();
-            if pool.len() < 8 {
-                pool.push(self);
-            }
-        });
+        Headers { fields: super::pool::take_fields(), len: 0 }
     }
 
     /// Appends a field whose value is formatted in place (no temporary String).

@@ -6,6 +6,7 @@
 use std::io;
 
 use super::output::Transport;
+use super::pool::{self, Kind};
 
 /// The buffer's first size; it doubles when a head or a burst of pipelined
 /// requests needs more. Small, so that many connections in flight at once
@@ -40,6 +41,9 @@ impl InputBuffer {
             self.start = 0;
             self.end = 0;
         }
+        if self.buf.capacity() == 0 {
+            self.buf = pool::take(Kind::Input);
+        }
         if self.buf.len() - self.end < READ_SIZE / 2 {
             if self.start > 0 {
                 self.buf.copy_within(self.start..self.end, 0);
@@ -65,10 +69,11 @@ impl InputBuffer {
         }
     }
 
-    /// Frees the buffer when nothing is buffered (a connection going idle).
+    /// Gives the buffer to this thread's pool when nothing is buffered (a
+    /// connection going idle); the next read takes one from there.
     pub fn release(&mut self) {
         if self.is_empty() {
-            self.buf = Vec::new();
+            pool::give(Kind::Input, std::mem::take(&mut self.buf));
             self.start = 0;
             self.end = 0;
         }

@@ -56,20 +56,41 @@ impl Request {
         }
     }
 
-    /// Empties every field and frees its memory (a connection going idle).
-    pub fn release(&mut self) {
-        *self = Request {
+    /// A request holding no memory.
+    fn empty() -> Self {
+        Request {
             method: String::new(),
             target: String::new(),
             version: Version::Http11,
             protocol: String::new(),
             line: String::new(),
             headers: Headers::default(),
-        };
+        }
     }
 
-    /// Empties every field, keeping the allocations.
+    /// Empties every field and gives its memory to this thread's pool (a
+    /// connection going idle), where the next request that starts on this
+    /// thread takes it back (`clear`).
+    pub fn release(&mut self) {
+        let mut old = std::mem::replace(self, Request::empty());
+        // Every request read writes its line first: one never read holds
+        // nothing worth keeping (its header storage returns on drop).
+        if old.line.capacity() > 0 {
+            old.clear();
+            super::pool::give_request(old);
+        }
+    }
+
+    /// Empties every field, keeping the allocations; a released request
+    /// takes those of one released earlier on this thread, so a
+    /// keep-alive connection that went idle allocates nothing to resume.
     pub fn clear(&mut self) {
+        if self.line.capacity() == 0 {
+            if let Some(pooled) = super::pool::take_request() {
+                *self = pooled;
+                return;
+            }
+        }
         self.method.clear();
         self.target.clear();
         self.version = Version::Http11;

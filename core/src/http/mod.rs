@@ -10,6 +10,7 @@ pub mod input;
 mod message;
 pub mod output;
 pub mod parse;
+mod pool;
 pub mod status;
 
 pub use conn::{Connection, Outcome};

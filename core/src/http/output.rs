@@ -81,6 +81,15 @@ pub struct Writer {
 impl Writer {
     /// The head buffer, cleared, for the engine to fill.
     pub fn start(&mut self, sendfile: bool) -> &mut Vec<u8> {
+        // Buffers given back when the connection went idle come from this
+        // thread's pool (moved, not allocated); the file buffer is taken
+        // here too, whether or not this response reads a file.
+        if self.head.capacity() == 0 {
+            self.head = super::pool::take(super::pool::Kind::Head);
+        }
+        if self.buf.capacity() == 0 {
+            self.buf = super::pool::take(super::pool::Kind::File);
+        }
         self.head.clear();
         self.head_pos = 0;
         self.bodies.clear();
@@ -104,13 +113,14 @@ impl Writer {
         }
     }
 
-    /// Frees the file buffer when nothing is pending.
+    /// Gives the head and file buffers to this thread's pool when nothing
+    /// is pending (a connection going idle).
     pub fn release(&mut self) {
         if self.is_idle() {
-            self.buf = Vec::new();
+            super::pool::give(super::pool::Kind::File, std::mem::take(&mut self.buf));
             self.buf_pos = 0;
             self.buf_len = 0;
-            self.head = Vec::new();
+            super::pool::give(super::pool::Kind::Head, std::mem::take(&mut self.head));
             self.head_pos = 0;
         }
     }
