@@ -1,6 +1,9 @@
 //! The connection engine's cost per request, without the network: a
 //! keep-alive connection answering GET for a 1 KiB static file, over an
-//! in-memory transport. Prints allocations and time per request.
+//! in-memory transport, with a scoreboard slot and an access log as in the
+//! default configuration; then the same connection freeing its buffers
+//! whenever it goes idle (as the event MPM's do); then the handler alone.
+//! Prints allocations and time per request.
 //!
 //! Run: `cargo bench -p httpd-core --bench engine`. Not a test: it asserts
 //! nothing and its times depend on the machine; compare runs side by side.
@@ -11,8 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use httpd_core::config::{Config, LoadOptions, Source};
-use httpd_core::http::{ConnInfo, Connection, Transport};
+use httpd_core::http::{ConnInfo, Connection, Outcome, Transport};
 use httpd_core::mpm::MpmKind;
+use httpd_core::scoreboard::{Scoreboard, WorkerScore};
 use httpd_core::server::ServerContext;
 
 /// Counts allocations, to show whether the steady state allocates.
@@ -70,48 +74,80 @@ impl Transport for Loop {
     }
 }
 
+/// The default configuration's per-request work: ExtendedStatus (on by
+/// default) fills a scoreboard slot, and an access log line is written.
+const CONF: &str = "Listen 127.0.0.1:0\nServerName localhost\nTypesConfig mime.types\n\
+    MaxKeepAliveRequests 0\nErrorLog /dev/null\n\
+    LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b \\\"%{Referer}i\\\" \\\"%{User-Agent}i\\\"\" combined\n\
+    CustomLog /dev/null combined\n";
+
+const REQUEST: &[u8] =
+    b"GET /1k.html HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n";
+
 fn main() {
     let root = std::env::temp_dir().join(format!("httpd-core-bench-{}", std::process::id()));
     std::fs::create_dir_all(root.join("htdocs")).unwrap();
     std::fs::write(root.join("htdocs/1k.html"), vec![b'x'; 1024]).unwrap();
     std::fs::write(root.join("mime.types"), "text/html html\n").unwrap();
-    std::fs::write(
-        root.join("httpd.conf"),
-        "Listen 127.0.0.1:0\nServerName localhost\nTypesConfig mime.types\nMaxKeepAliveRequests 0\nErrorLog /dev/null\n",
-    )
-    .unwrap();
+    std::fs::write(root.join("httpd.conf"), CONF).unwrap();
     let config = Config::load(&LoadOptions::new(MpmKind::Event, &root, Source::File("httpd.conf".into())))
         .unwrap_or_else(|e| panic!("{}", e.render("bench")));
     let ctx = ServerContext::new(&config, None).unwrap();
+    let board = Scoreboard::create(1, 1).unwrap();
+    let requests: u64 = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
 
+    println!("engine, keep-alive GET of a 1 KiB file, {requests} requests:");
+    let run = measure(&ctx, board.worker(0, 0), requests, false);
+    println!("  {:.0} ns/request", run.ns);
+    println!("  {:.2} allocations/request", run.allocations);
+    println!("  {:.2} writes/request", run.writes);
+    println!("  {} bytes/response", run.bytes);
+    let run = measure(&ctx, board.worker(0, 0), requests, true);
+    println!("  with release_buffers whenever idle (as event-server's connections):");
+    println!("    {:.0} ns/request", run.ns);
+    println!("    {:.2} allocations/request", run.allocations);
+    handler_only(&ctx);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Figures per request.
+struct Run {
+    ns: f64,
+    allocations: f64,
+    writes: f64,
+    bytes: u64,
+}
+
+/// One connection answering `requests` requests after a warm-up that brings
+/// its buffers to their working size. With `release`, it frees its buffers
+/// each time it goes idle in keep-alive, as the event MPM's connections do,
+/// and the next request takes them back from the thread's pool.
+fn measure(ctx: &ServerContext, slot: &'static WorkerScore, requests: u64, release: bool) -> Run {
     let info =
         ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
     let mut conn = Connection::new(info);
-    let mut io = Loop {
-        request: b"GET /1k.html HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n",
-        pending: false,
-        written: 0,
-        writes: 0,
+    conn.set_slot(Some(slot), ctx);
+    let mut io = Loop { request: REQUEST, pending: false, written: 0, writes: 0 };
+    let step = |conn: &mut Connection, io: &mut Loop| {
+        if conn.step(io, ctx) == Outcome::KeepAlive && release {
+            conn.release_buffers();
+        }
     };
-    // Warm up: the connection's buffers reach their working size.
     for _ in 0..1000 {
-        conn.step(&mut io, &ctx);
+        step(&mut conn, &mut io);
     }
-    let requests: u64 = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
     let (allocs_before, writes_before) = (ALLOCATIONS.load(Ordering::Relaxed), io.writes);
     let start = Instant::now();
     for _ in 0..requests {
-        conn.step(&mut io, &ctx);
+        step(&mut conn, &mut io);
     }
     let elapsed = start.elapsed();
-    let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs_before;
-    println!("engine, keep-alive GET of a 1 KiB file, {requests} requests:");
-    println!("  {:.0} ns/request", elapsed.as_nanos() as f64 / requests as f64);
-    println!("  {:.2} allocations/request", allocs as f64 / requests as f64);
-    println!("  {:.2} writes/request", (io.writes - writes_before) as f64 / requests as f64);
-    println!("  {} bytes/response", io.written / (requests + 1000));
-    handler_only(&ctx);
-    let _ = std::fs::remove_dir_all(&root);
+    Run {
+        ns: elapsed.as_nanos() as f64 / requests as f64,
+        allocations: (ALLOCATIONS.load(Ordering::Relaxed) - allocs_before) as f64 / requests as f64,
+        writes: (io.writes - writes_before) as f64 / requests as f64,
+        bytes: io.written / (requests + 1000),
+    }
 }
 
 /// Where the allocations are: the handler alone, called directly.

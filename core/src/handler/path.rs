@@ -464,6 +464,10 @@ fn follow(
 }
 
 #[cfg(test)]
+#[path = "tests_lookup.rs"]
+mod tests_lookup;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

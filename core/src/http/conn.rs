@@ -302,11 +302,17 @@ impl Connection {
         // httpd shows W from the moment the head is read.
         self.mark(WorkerStatus::BusyWrite);
         if let (Some(slot), true) = (self.slot, self.extended) {
+            use std::fmt::Write as _;
             slot.request.set(&self.req.line, self.see_request_tail);
-            slot.protocol.set(&self.req.protocol.to_ascii_lowercase(), false);
+            let mut protocol = Short::<16>::default();
+            let _ = write!(protocol, "{}", self.req.protocol);
+            protocol.make_ascii_lowercase();
+            slot.protocol.set(protocol.as_str(), false);
             let host = self.req.headers.get("host").unwrap_or("");
             let name = ctx.settings.server_host().unwrap_or(host);
-            slot.vhost.set(&format_vhost(name, self.info.local.port()), false);
+            let mut vhost = Short::<32>::default();
+            let _ = write!(vhost, "{name}:{}", self.info.local.port());
+            slot.vhost.set(vhost.as_str(), false);
         }
         let req = &self.req;
         if req.version == Version::Http11 && !req.headers.contains("host") {
@@ -537,9 +543,40 @@ impl Connection {
     }
 }
 
-/// `ServerName:port`, as the scoreboard's vhost field.
-fn format_vhost(name: &str, port: u16) -> String {
-    format!("{name}:{port}")
+/// Text for one of the scoreboard's fixed-size fields, made on the stack so
+/// that ExtendedStatus costs no allocation per request: what does not fit
+/// is cut (at a character boundary), as the field would cut it.
+struct Short<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for Short<N> {
+    fn default() -> Self {
+        Short { bytes: [0; N], len: 0 }
+    }
+}
+
+impl<const N: usize> Short<N> {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+
+    fn make_ascii_lowercase(&mut self) {
+        self.bytes[..self.len].make_ascii_lowercase();
+    }
+}
+
+impl<const N: usize> std::fmt::Write for Short<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let mut take = s.len().min(N - self.len);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        Ok(())
+    }
 }
 
 fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
@@ -588,4 +625,27 @@ fn host_name<'a>(host: &'a str, ctx: &'a ServerContext) -> &'a str {
 fn host_port(host: &str) -> u16 {
     let after = host.rsplit_once(']').map_or(host, |(_, rest)| rest);
     after.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(80)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Short;
+    use std::fmt::Write as _;
+
+    #[test]
+    fn scoreboard_text_is_cut_at_a_character() {
+        let mut s = Short::<8>::default();
+        let _ = write!(s, "{}:{}", "héllo", 8080);
+        assert_eq!(s.as_str(), "héllo:8");
+        let mut s = Short::<5>::default();
+        let _ = write!(s, "{}", "héllo");
+        assert_eq!(s.as_str(), "héll");
+        let mut s = Short::<5>::default();
+        let _ = write!(s, "{}{}", "aaaa", "é");
+        assert_eq!(s.as_str(), "aaaa");
+        let mut s = Short::<16>::default();
+        let _ = write!(s, "{}", "HTTP/1.1");
+        s.make_ascii_lowercase();
+        assert_eq!(s.as_str(), "http/1.1");
+    }
 }

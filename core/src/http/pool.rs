@@ -177,4 +177,51 @@ mod tests {
         .join()
         .unwrap();
     }
+
+    #[test]
+    fn what_an_idle_connection_frees_the_next_request_takes_back() {
+        use super::super::input::InputBuffer;
+        use super::super::output::Transport;
+        use std::io::{self, IoSlice};
+
+        struct Once(&'static [u8]);
+        impl Transport for Once {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+            fn write_vectored(&mut self, _: &[IoSlice<'_>]) -> io::Result<usize> {
+                Ok(0)
+            }
+            fn shutdown_write(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+
+        std::thread::spawn(|| {
+            let mut input = InputBuffer::default();
+            input.read_from(&mut Once(b"GET / HTTP/1.1\r\n\r\n")).unwrap();
+            let (n, buf) = (input.data().len(), input.data().as_ptr());
+            input.consume(n);
+            input.release();
+            assert_eq!(input.capacity(), 0, "an idle connection holds no input buffer");
+            input.read_from(&mut Once(b"x")).unwrap();
+            assert_eq!(input.data(), b"x");
+            assert_eq!(input.data().as_ptr(), buf, "the same buffer, from the pool");
+
+            let mut req = Request::new();
+            req.clear();
+            req.line.push_str("GET / HTTP/1.1");
+            req.headers.push("Host", "x");
+            let line = req.line.as_ptr();
+            req.release();
+            assert_eq!((req.line.capacity(), req.headers.len()), (0, 0));
+            req.clear();
+            assert_eq!((req.line.as_ptr(), req.line.len()), (line, 0), "the same strings, from the pool");
+        })
+        .join()
+        .unwrap();
+    }
 }
