@@ -280,7 +280,10 @@ impl Connection {
     }
 
     /// Frees the buffers if the connection is idle between requests, so a
-    /// parked keep-alive connection holds next to nothing.
+    /// parked keep-alive connection holds next to nothing. They go to the
+    /// calling thread's pool, from which the next request served on that
+    /// thread takes them: call it on a thread that serves requests (in the
+    /// event MPM, the worker, before it hands the connection back).
     pub fn release_buffers(&mut self) {
         if !self.started {
             self.input.release();
@@ -634,17 +637,19 @@ mod tests {
 
     #[test]
     fn scoreboard_text_is_cut_at_a_character() {
+        let name = "héllo";
         let mut s = Short::<8>::default();
-        let _ = write!(s, "{}:{}", "héllo", 8080);
+        let _ = write!(s, "{name}:{}", 8080);
         assert_eq!(s.as_str(), "héllo:8");
         let mut s = Short::<5>::default();
-        let _ = write!(s, "{}", "héllo");
+        let _ = s.write_str(name);
         assert_eq!(s.as_str(), "héll");
         let mut s = Short::<5>::default();
-        let _ = write!(s, "{}{}", "aaaa", "é");
+        let _ = s.write_str("aaaa");
+        let _ = s.write_str("é");
         assert_eq!(s.as_str(), "aaaa");
         let mut s = Short::<16>::default();
-        let _ = write!(s, "{}", "HTTP/1.1");
+        let _ = s.write_str("HTTP/1.1");
         s.make_ascii_lowercase();
         assert_eq!(s.as_str(), "http/1.1");
     }

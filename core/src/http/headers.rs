@@ -50,6 +50,11 @@ impl Headers {
         self.len += 1;
     }
 
+    /// Bytes the list's strings hold, live or kept for reuse.
+    pub(super) fn retained_bytes(&self) -> usize {
+        retained_bytes(&self.fields)
+    }
+
     fn live(&self) -> &[(String, String)] {
         &self.fields[..self.len]
     }
@@ -121,6 +126,11 @@ impl Headers {
     pub fn has_token(&self, name: &str, token: &str) -> bool {
         self.get_all(name).flat_map(|v| v.split(',')).any(|t| t.trim().eq_ignore_ascii_case(token))
     }
+}
+
+/// Bytes the strings of `fields` hold.
+pub(super) fn retained_bytes(fields: &[(String, String)]) -> usize {
+    fields.iter().map(|(n, v)| n.capacity() + v.capacity()).sum()
 }
 
 #[cfg(test)]

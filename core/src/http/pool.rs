@@ -107,8 +107,13 @@ pub(super) fn take_request() -> Option<Request> {
     with(|p| p.requests.pop()).flatten()
 }
 
-/// Gives a request back (cleared) for reuse on this thread.
+/// Gives a request back (cleared) for reuse on this thread; one that grew
+/// past [`MAX_BYTES`] is freed.
 pub(super) fn give_request(req: Request) {
+    let strings = [&req.method, &req.target, &req.protocol, &req.line].map(String::capacity);
+    if strings.iter().sum::<usize>() + req.headers.retained_bytes() > MAX_BYTES {
+        return;
+    }
     // What the pool refuses is dropped here, after its borrow ended: the
     // request's header list gives its storage back to the pool as it drops.
     let rejected = with(|p| {
@@ -131,8 +136,7 @@ pub(super) fn take_fields() -> Vec<(String, String)> {
 /// of every thread, so more are kept than of the rest; one that grew past
 /// [`MAX_BYTES`] (a client's hundred long fields) is freed.
 pub(super) fn give_fields(fields: Vec<(String, String)>) {
-    let bytes = fields.iter().map(|(n, v)| n.capacity() + v.capacity()).sum::<usize>();
-    if fields.capacity() == 0 || bytes > MAX_BYTES {
+    if fields.capacity() == 0 || super::headers::retained_bytes(&fields) > MAX_BYTES {
         return;
     }
     let rejected = with(|p| {
@@ -173,6 +177,13 @@ mod tests {
             let req = take_request().unwrap();
             assert!(req.line.is_empty() && req.line.capacity() > 0 && req.headers.is_empty());
             assert!(take_request().is_none());
+
+            let mut huge = Request::new();
+            huge.line.push_str("GET / HTTP/1.1");
+            huge.headers.push("Cookie", "c".repeat(MAX_BYTES));
+            huge.release();
+            assert!(take_request().is_none(), "a request past the bound is freed");
+            assert_eq!(take_fields().capacity(), 0, "and so is its header list");
         })
         .join()
         .unwrap();
