@@ -9,6 +9,7 @@ pub mod build_info;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod docroot;
 pub mod dump;
 pub mod handler;
 pub mod http;

@@ -1,10 +1,11 @@
 //! What serving needs, built once from a loaded configuration and shared
 //! (read-only) by every connection of a process.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::OnceLock;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
 
 use crate::config::{Config, Node, ServerTokens, Settings};
+use crate::docroot::DocumentRootDir;
 use crate::handler::mime::MimeTypes;
 use crate::limits::Capacity;
 use crate::logs::AccessLog;
@@ -28,9 +29,8 @@ pub struct ServerContext {
     pub capacity: Capacity,
     /// The shared scoreboard, when the process model made one.
     pub scoreboard: Option<&'static Scoreboard>,
-    /// DocumentRoot as an open directory, for the file lookup's `openat2`;
-    /// see [`ServerContext::document_root_dir`].
-    pub document_root_dir: OnceLock<Option<OwnedFd>>,
+    /// DocumentRoot as an open directory, for the file lookup's `openat2`.
+    pub document_root_dir: DocumentRootDir,
 }
 
 impl ServerContext {
@@ -60,32 +60,19 @@ impl ServerContext {
             capacity,
             scoreboard,
             banner: banner(config.mpm, settings.server_tokens),
+            document_root_dir: DocumentRootDir::new(&settings.document_root),
             settings,
             sections: config.sections.clone(),
             mime,
             access_log,
             embedded_docroot,
-            document_root_dir: OnceLock::new(),
         })
     }
 
     /// DocumentRoot opened (`O_PATH`), or `None` when it cannot be, and
-    /// requests then walk the path. Opened on first use in each process:
-    /// the parent never serves, so a child opens it after dropping its
-    /// privileges, and the server's user needs search permission on the
-    /// way to it, as when every request walked from `/`. A restart builds a
-    /// new context, hence opens the new DocumentRoot.
-    ///
-    /// Held for the life of the context: replacing the directory (say, by
-    /// re-pointing a symbolic link to a new release) takes effect at the
-    /// next restart, as a configuration change does.
-    pub fn document_root_dir(&self) -> Option<BorrowedFd<'_>> {
-        use nix::fcntl::OFlag;
-        let dir = self.document_root_dir.get_or_init(|| {
-            let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-            nix::fcntl::open(&self.settings.document_root, flags, nix::sys::stat::Mode::empty()).ok()
-        });
-        dir.as_ref().map(|fd| fd.as_fd())
+    /// requests then walk the path; see [`crate::docroot`].
+    pub fn document_root_dir(&self) -> Option<Arc<OwnedFd>> {
+        self.document_root_dir.get()
     }
 
     /// `<address>... Server at host Port port</address>` per ServerSignature,

@@ -7,6 +7,7 @@
 use super::path::{self, Mapped, Options, Refused};
 use super::{Exchange, Found, LogLine, Method, Outcome, with_header_before_type};
 use crate::config::{Settings, UseCanonicalName};
+use std::os::fd::AsFd;
 
 /// The buffers a DirectoryIndex candidate is made in, reused per thread.
 #[derive(Debug, Default)]
@@ -43,7 +44,13 @@ pub(super) fn directory(
             continue;
         }
         let root_dir = x.ctx.document_root_dir();
-        match path::map(&settings.document_root, root_dir, candidate, options, &x.req.line) {
+        match path::map(
+            &settings.document_root,
+            root_dir.as_deref().map(AsFd::as_fd),
+            candidate,
+            options,
+            &x.req.line,
+        ) {
             Ok(Mapped::Opened { file, facts }) => {
                 return super::file(x, Found::Open { uri: candidate, file, facts });
             }

@@ -44,6 +44,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::ffi::OsStr;
 use std::fs::{File, Metadata};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -345,7 +346,8 @@ fn respond_in(x: &Exchange<'_>, scratch: &mut Scratch) -> Outcome {
         return embedded(x, uri);
     }
     let options = path::Options::from_settings(&x.ctx.settings);
-    match path::map(docroot, x.ctx.document_root_dir(), uri, options, &req.line) {
+    let root_dir = x.ctx.document_root_dir();
+    match path::map(docroot, root_dir.as_deref().map(AsFd::as_fd), uri, options, &req.line) {
         Err(refused) => x.error_logged(refused.status, refused.log),
         Ok(Mapped::Dir) => dir::directory(x, uri, options, index),
         Ok(Mapped::Opened { file: f, facts }) => file(x, Found::Open { uri, file: f, facts }),

@@ -119,8 +119,8 @@ impl Site {
             embedded_docroot: false,
             capacity: crate::limits::capacity(MpmKind::Event, &settings, 1).0,
             scoreboard: None,
+            document_root_dir: crate::docroot::DocumentRootDir::new(&settings.document_root),
             settings,
-            document_root_dir: std::sync::OnceLock::new(),
         };
         Site { root, _outside: outside, ctx }
     }

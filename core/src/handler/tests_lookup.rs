@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::handler::tests::Site;
+use std::os::fd::AsFd;
 
 /// What a mapping says, comparable across the two ways of finding it.
 fn summary(mapped: &Result<Mapped, Refused>) -> String {
@@ -23,6 +24,7 @@ fn the_lookup_settles_what_it_can_as_the_walk_does() {
     let site = Site::new();
     let root = site.root.path();
     let dir = site.ctx.document_root_dir().expect("DocumentRoot opens");
+    let dir = dir.as_fd();
     let none = Options::default();
     let follow = Options { follow_symlinks: true, ..none };
     let owner = Options { symlinks_if_owner_match: true, ..none };
@@ -76,6 +78,7 @@ fn the_walk_answers_what_the_lookup_leaves() {
     let site = Site::new();
     let root = site.root.path();
     let dir = site.ctx.document_root_dir().expect("DocumentRoot opens");
+    let dir = dir.as_fd();
     let follow = Options { follow_symlinks: true, ..Options::default() };
     let check = |uri: &str, expected: &str| {
         let mapped = map(root, Some(dir), uri.as_bytes(), follow, "GET x HTTP/1.1");
@@ -101,6 +104,7 @@ fn a_file_is_served_from_the_descriptor_the_lookup_opened() {
     use std::io::Read;
     let site = Site::new();
     let dir = site.ctx.document_root_dir().expect("DocumentRoot opens");
+    let dir = dir.as_fd();
     let Some(Mapped::Opened { mut file, facts }) =
         open_beneath(dir, b"/linkdir/index.html", Options { follow_symlinks: true, ..Options::default() })
     else {
