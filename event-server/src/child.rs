@@ -8,13 +8,12 @@ use httpd_core::http::Outcome;
 use httpd_core::mpm::ChildContext;
 use httpd_core::process::{self, EXIT_CHILDSICK, EXIT_OK};
 use httpd_core::scoreboard::WorkerStatus;
-use mio::Waker;
 
 use crate::jobs::Jobs;
 use crate::listener::Listener;
 
 pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
-    let jobs = Jobs::default();
+    let jobs = Jobs::new();
     let (mut listener, waker) = match Listener::new(child, &jobs) {
         Ok(l) => l,
         Err(e) => {
@@ -22,7 +21,7 @@ pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
             return EXIT_CHILDSICK;
         }
     };
-    jobs.set_waker(waker.clone());
+    jobs.set_waker(waker);
     let threads = (child.server.capacity.threads_per_child as usize).min(child.board.thread_limit());
     let stack = child.server.settings.thread_stack_size as usize;
     std::thread::scope(|scope| {
@@ -31,8 +30,8 @@ pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
             if stack > 0 {
                 builder = builder.stack_size(stack);
             }
-            let (jobs, waker) = (&jobs, &*waker);
-            if let Err(e) = builder.spawn_scoped(scope, move || worker(child, i, jobs, waker)) {
+            let jobs = &jobs;
+            if let Err(e) = builder.spawn_scoped(scope, move || worker(child, i, jobs)) {
                 log::warn!(target: "mpm", "AH00480: unable to create worker thread {i}: {e}");
             }
         }
@@ -43,7 +42,7 @@ pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
 }
 
 /// One worker: run a connection until it must wait, hand it back.
-fn worker(child: &ChildContext<'_>, i: usize, jobs: &Jobs, waker: &Waker) {
+fn worker(child: &ChildContext<'_>, i: usize, jobs: &Jobs) {
     process::block_signals_in_thread();
     let slot = child.board.worker(child.slot, i);
     slot.pid.store(std::process::id() as i32, Relaxed);
@@ -51,7 +50,9 @@ fn worker(child: &ChildContext<'_>, i: usize, jobs: &Jobs, waker: &Waker) {
     slot.generation.store(child.generation, Relaxed);
     slot.set_status(WorkerStatus::Ready);
     let ctx = child.server;
-    while let Some(job) = jobs.next() {
+    let mut had_job = false;
+    while let Some(job) = jobs.next(had_job) {
+        had_job = true;
         let mut conn = job.conn;
         if std::mem::take(&mut conn.fresh) {
             conn.engine.set_slot(Some(slot), ctx);
@@ -66,13 +67,32 @@ fn worker(child: &ChildContext<'_>, i: usize, jobs: &Jobs, waker: &Waker) {
         } else {
             conn.engine.step(&mut conn.stream, ctx)
         };
+        conn.in_head = outcome == Outcome::ReadBlocked && still_in_head(slot.status(), conn.in_head);
+        if outcome == Outcome::KeepAlive {
+            // Here rather than in the listener: the buffers go to this
+            // thread's pool, which its next connection takes them from.
+            conn.engine.release_buffers();
+        }
         // The listener holds it from here: no worker slot to report in.
         conn.engine.attach_slot(None);
         slot.set_status(WorkerStatus::Ready);
         jobs.give_back(job.token, conn, outcome);
-        if let Err(e) = waker.wake() {
-            log::error!(target: "mpm", "waking the listener: {e}");
-        }
     }
     slot.set_status(WorkerStatus::Dead);
+}
+
+/// Whether a connection whose step ended waiting to read is inside a
+/// request head (or before its first byte), as opposed to a body; the
+/// listener's flow control counts the two apart. The engine marks the
+/// worker's slot as it goes, as httpd does: R when a request's first bytes
+/// arrive, W once its head is read, then L, K or C. The slot was `_`
+/// before the step, so what it shows after is the last mark of this step:
+/// R, a head begun and not finished; `_`, no mark, so no change from before
+/// the step (`was`); anything else, the head was read.
+fn still_in_head(status: WorkerStatus, was: bool) -> bool {
+    match status {
+        WorkerStatus::BusyRead => true,
+        WorkerStatus::Ready => was,
+        _ => false,
+    }
 }

@@ -1,10 +1,22 @@
 //! Between the listener and the workers: a queue of connections ready for
 //! work, and the way back (a list plus a `mio::Waker`, so the listener's
-//! poll wakes up when a worker hands a connection back).
+//! poll wakes up when it has something to act on).
+//!
+//! Each handoff costs as little as it can, since it happens once or twice a
+//! request: jobs are queued a poll round at a time under one lock; a worker
+//! is woken only when no worker already awake will take the job (a futex
+//! wake is a syscall and, on a busy CPU, a context switch for a worker that
+//! may find the queue already drained), and never more workers than there
+//! are CPUs to run them; the listener is woken once for everything handed
+//! back while it was not looking, and only when the hand-back needs it
+//! soon.
 
 use std::collections::VecDeque;
 use std::net::TcpStream;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 use mio::Waker;
 
@@ -16,6 +28,9 @@ pub(crate) struct Conn {
     pub(crate) stream: TcpStream,
     /// Not yet seen by a worker: the first one starts its scoreboard counts.
     pub(crate) fresh: bool,
+    /// Its last step left it inside a request head (or before its first
+    /// byte): see the listener's flow control.
+    pub(crate) in_head: bool,
 }
 
 /// Work for a worker: run the connection, or tell it that its wait timed out.
@@ -25,23 +40,54 @@ pub(crate) struct Job {
     pub(crate) timed_out: bool,
 }
 
+/// A job in the queue, since when.
+struct Queued {
+    job: Job,
+    at: Instant,
+}
+
+/// A connection a worker hands back, with what it now waits for.
+pub(crate) type Done = (usize, Box<Conn>, Outcome);
+
+/// How long a job may wait in the queue before the listener wakes a worker
+/// beyond the CPU bound (see [`Jobs::unstick`]).
+pub(crate) const STALL: Duration = Duration::from_millis(10);
+
 #[derive(Default)]
 struct Queue {
-    jobs: VecDeque<Job>,
+    jobs: VecDeque<Queued>,
+    /// Workers inside `next`, asleep or about to look at the queue.
     idle: usize,
+    /// Workers asleep on the condition variable.
+    sleeping: usize,
+    /// Wakeups sent and not yet taken by a waking worker. Each such worker
+    /// will take a job, so a job needs a wakeup of its own only beyond
+    /// these. Never above `sleeping`.
+    signaled: usize,
+    /// Workers running a job.
+    busy: usize,
     stopping: bool,
+}
+
+#[derive(Default)]
+struct Returns {
+    list: Vec<Done>,
+    /// The listener has been woken and has not taken the list since: a
+    /// worker that finds this set need not write to the eventfd again.
+    due: bool,
 }
 
 /// The workers' queue, with the count of idle workers the listener's
 /// accept limit needs.
-#[derive(Default)]
 pub(crate) struct Jobs {
     queue: Mutex<Queue>,
     ready: Condvar,
-    done: Mutex<Vec<(usize, Box<Conn>, Outcome)>>,
-    /// Wakes the listener when a worker becomes idle while none was: it may
-    /// be waiting for room to accept.
+    done: Mutex<Returns>,
     waker: OnceLock<Arc<Waker>>,
+    /// Every hand-back wakes the listener (a stopping child).
+    eager: AtomicBool,
+    /// Workers that may run at once: the CPUs this child may use.
+    cpus: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -51,34 +97,105 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Jobs {
+    pub(crate) fn new() -> Jobs {
+        Jobs {
+            queue: Mutex::default(),
+            ready: Condvar::new(),
+            done: Mutex::default(),
+            waker: OnceLock::new(),
+            eager: AtomicBool::new(false),
+            // The affinity mask (taskset, cpusets) and cgroup quota count.
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+
     pub(crate) fn set_waker(&self, waker: Arc<Waker>) {
         let _ = self.waker.set(waker);
     }
 
-    pub(crate) fn push(&self, job: Job) {
-        lock(&self.queue).jobs.push_back(job);
-        self.ready.notify_one();
+    /// Listener: queues every job of `batch` (emptied, its capacity kept)
+    /// under one lock, then wakes as many sleeping workers as the queue
+    /// holds jobs beyond the wakeups already sent, so that no more workers
+    /// are running or about to than there are CPUs. On one CPU, one worker
+    /// drains a whole round's jobs while the others sleep on.
+    pub(crate) fn push_all(&self, batch: &mut Vec<Job>, now: Instant) {
+        if batch.is_empty() {
+            return;
+        }
+        let wake = {
+            let mut q = lock(&self.queue);
+            q.jobs.extend(batch.drain(..).map(|job| Queued { job, at: now }));
+            let unclaimed = q.jobs.len().saturating_sub(q.signaled);
+            let asleep = q.sleeping - q.signaled;
+            let cpus_free = self.cpus.saturating_sub(q.busy + q.signaled);
+            let wake = unclaimed.min(asleep).min(cpus_free);
+            q.signaled += wake;
+            wake
+        };
+        for _ in 0..wake {
+            self.ready.notify_one();
+        }
+    }
+
+    /// Listener, once a round: whether jobs are left queued. The CPU bound
+    /// of [`push_all`](Self::push_all) assumes that a running worker comes
+    /// back for the next job soon; one blocked instead (a slow disk, a full
+    /// log pipe) would leave the queue waiting. So when the oldest job has
+    /// waited [`STALL`], one more worker is woken, bound or not (at most
+    /// one a round, and the listener's rounds are at most `STALL` apart
+    /// while jobs are queued).
+    pub(crate) fn unstick(&self, now: Instant) -> bool {
+        let mut q = lock(&self.queue);
+        let Some(oldest) = q.jobs.front().map(|queued| queued.at) else { return false };
+        if now.duration_since(oldest) >= STALL && q.sleeping > q.signaled {
+            q.signaled += 1;
+            drop(q);
+            self.ready.notify_one();
+        }
+        true
     }
 
     /// Worker: the next job; `None` once stopping and nothing is left.
-    pub(crate) fn next(&self) -> Option<Job> {
+    /// `had_job`: the worker comes back from running one.
+    pub(crate) fn next(&self, had_job: bool) -> Option<Job> {
         let mut q = lock(&self.queue);
+        if had_job {
+            q.busy -= 1;
+        }
         q.idle += 1;
         if q.idle == 1 {
-            if let Some(waker) = self.waker.get() {
-                let _ = waker.wake();
-            }
+            // A worker is idle while none was: the listener may be waiting
+            // for room to accept.
+            drop(q);
+            self.nudge(true);
+            q = lock(&self.queue);
         }
+        let mut told = false;
         loop {
-            if let Some(job) = q.jobs.pop_front() {
+            if let Some(Queued { job, .. }) = q.jobs.pop_front() {
                 q.idle -= 1;
+                q.busy += 1;
                 return Some(job);
             }
             if q.stopping {
                 q.idle -= 1;
                 return None;
             }
+            if !told {
+                // Out of work: before sleeping, have the listener take
+                // what was handed back (see `give_back`).
+                told = true;
+                drop(q);
+                self.nudge(false);
+                q = lock(&self.queue);
+                continue;
+            }
+            q.sleeping += 1;
             q = self.ready.wait(q).unwrap_or_else(|poisoned| poisoned.into_inner());
+            q.sleeping -= 1;
+            // Woken or not (a spurious wakeup), this worker now looks at the
+            // queue: it stands for one wakeup sent.
+            q.signaled = q.signaled.saturating_sub(1);
         }
     }
 
@@ -93,13 +210,61 @@ impl Jobs {
         self.ready.notify_all();
     }
 
-    /// Worker: hands a connection back to the listener.
-    pub(crate) fn give_back(&self, token: usize, conn: Box<Conn>, outcome: Outcome) {
-        lock(&self.done).push((token, conn, outcome));
+    /// Listener: from now on every hand-back wakes it (a stopping child
+    /// closes what comes back at once, and exits after the last).
+    pub(crate) fn set_eager(&self) {
+        self.eager.store(true, Relaxed);
     }
 
-    /// Listener: what the workers handed back.
-    pub(crate) fn take_done(&self) -> Vec<(usize, Box<Conn>, Outcome)> {
-        std::mem::take(&mut *lock(&self.done))
+    /// Worker: hands a connection back to the listener. The listener is
+    /// woken at once only for a connection to close (its descriptor, and
+    /// the accept limit, should not wait) or when the child stops. Any
+    /// other connection waits for its socket, which stays registered in the
+    /// listener's poll: if it becomes ready first, that event wakes the
+    /// listener, which takes this list before acting on events. Otherwise
+    /// the list is taken when a worker runs out of jobs (`next`) or at the
+    /// listener's next round, whichever comes first: on a busy CPU, a
+    /// worker serving a round's connections one after the other wakes the
+    /// listener once, not once per connection.
+    pub(crate) fn give_back(&self, token: usize, conn: Box<Conn>, outcome: Outcome) {
+        let urgent = outcome == Outcome::Close || self.eager.load(Relaxed);
+        let wake = {
+            let mut done = lock(&self.done);
+            done.list.push((token, conn, outcome));
+            urgent && !std::mem::replace(&mut done.due, true)
+        };
+        if wake {
+            self.wake_listener();
+        }
+    }
+
+    /// Wakes the listener unless it is already due to look; `always`: even
+    /// if nothing was handed back.
+    fn nudge(&self, always: bool) {
+        let wake = {
+            let mut done = lock(&self.done);
+            (always || !done.list.is_empty()) && !std::mem::replace(&mut done.due, true)
+        };
+        if wake {
+            self.wake_listener();
+        }
+    }
+
+    fn wake_listener(&self) {
+        if let Some(waker) = self.waker.get() {
+            if let Err(e) = waker.wake() {
+                log::error!(target: "mpm", "waking the listener: {e}");
+            }
+        }
+    }
+
+    /// Listener: what the workers handed back, swapped into `into` (empty;
+    /// both vectors keep their capacity, so this allocates nothing).
+    pub(crate) fn take_done(&self, into: &mut Vec<Done>) {
+        let mut done = lock(&self.done);
+        // Cleared under the lock that guards the list, so a hand-back after
+        // this take sees it clear and wakes the listener again if urgent.
+        done.due = false;
+        std::mem::swap(&mut done.list, into);
     }
 }

@@ -5,8 +5,13 @@
 //! the next request of a kept-alive connection, a socket that must drain
 //! before the rest of a response can be written, a lingering close. A
 //! connection goes to a worker only when its socket is ready.
+//!
+//! A connection's socket is registered once, edge-triggered (for reading;
+//! for writing too from its first blocked write), and stays registered for
+//! its whole life: no `epoll_ctl` per request. An edge that comes while a worker holds the connection would
+//! not come again, so it is remembered (`Entry::pending`) and acted on when
+//! the worker hands the connection back.
 
-use std::collections::VecDeque;
 use std::io::ErrorKind;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -16,10 +21,12 @@ use std::time::{Duration, Instant};
 use httpd_core::http::{ConnInfo, Connection, Outcome};
 use httpd_core::mpm::ChildContext;
 use httpd_core::process;
+use mio::event::Event;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
+use nix::sys::resource::{Resource, getrlimit};
 
-use crate::jobs::{Conn, Job, Jobs};
+use crate::jobs::{Conn, Done, Job, Jobs, STALL};
 use crate::timeouts::TimeoutQueue;
 
 pub(crate) const WAKER: Token = Token(usize::MAX - 1);
@@ -28,12 +35,25 @@ const POD: Token = Token(usize::MAX - 2);
 const FIRST_CONN: usize = 1 << 20;
 /// httpd's LINGER_NORMAL.
 const LINGER: Duration = Duration::from_secs(30);
+/// Readiness seen for a connection, as bits of `Entry::pending`.
+const READ: u8 = 1;
+const WRITE: u8 = 2;
+/// Descriptors a child needs besides its connections and listeners: one
+/// file open per busy worker is added to this; the rest is logs (and piped
+/// logs), the pipe of death, the poll and its waker, stdio, and margin.
+const FD_RESERVE: usize = 64;
+/// Partial request heads a child holds: this many per worker thread, and at
+/// least `HEADS_FLOOR` (see `Listener::room`).
+const HEADS_PER_THREAD: usize = 64;
+const HEADS_FLOOR: usize = 4096;
 
 /// What a parked connection waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(usize)]
 enum Wait {
-    /// Its first request, or the rest of a request (Timeout).
+    /// The rest of a request head, or its first byte (Timeout).
+    Head,
+    /// The rest of a request body (Timeout).
     Read,
     /// Its next request (KeepAliveTimeout).
     KeepAlive,
@@ -45,12 +65,29 @@ enum Wait {
     Worker,
 }
 
+impl Wait {
+    /// The readiness (`READ`, `WRITE`) that ends this wait.
+    fn wants(self) -> u8 {
+        match self {
+            Wait::Head | Wait::Read | Wait::KeepAlive | Wait::Linger => READ,
+            Wait::Write => WRITE,
+            Wait::Worker => 0,
+        }
+    }
+}
+
 struct Entry {
     /// `None` while a worker has it.
     conn: Option<Box<Conn>>,
     wait: Wait,
     /// Bumped at every move, so stale timeout entries are skipped.
     seq: u64,
+    /// Readiness reported while a worker had it.
+    pending: u8,
+    /// Registered for writing too. Only once a write has blocked: a socket
+    /// is writable as soon as it is registered, and that event would only
+    /// cost a poll round.
+    writing: bool,
 }
 
 pub(crate) struct Listener<'a> {
@@ -69,7 +106,19 @@ pub(crate) struct Listener<'a> {
     /// Connections this child holds (parked or with a worker).
     connections: usize,
     /// How many connections wait for each `Wait`, kept as they move (no scan).
-    waiting: [usize; 5],
+    waiting: [usize; 6],
+    /// The most connections this child holds, and partial heads among them.
+    max_connections: usize,
+    max_heads: usize,
+    /// An accept stopped at its round's share with connections perhaps left
+    /// in the backlog, which an edge-triggered listener is not told of again.
+    backlog: bool,
+    /// Jobs of this poll round, queued at its end under one lock.
+    batch: Vec<Job>,
+    /// What workers handed back, swapped with theirs each round.
+    returns: Vec<Done>,
+    /// Jobs were left queued at the end of the last round.
+    queued: bool,
 }
 
 impl<'a> Listener<'a> {
@@ -83,6 +132,13 @@ impl<'a> Listener<'a> {
         poll.registry().register(&mut SourceFd(&pod_fd), POD, Interest::READABLE)?;
         let settings = &child.server.settings;
         let timeout = Duration::from_millis(settings.timeout);
+        let threads = child.server.capacity.threads_per_child as usize;
+        // The soft limit is what accept(2) fails at; the parent raised it
+        // before forking if it could.
+        let nofile = getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft);
+        let nofile = usize::try_from(nofile).unwrap_or(usize::MAX);
+        let max_connections = nofile.saturating_sub(FD_RESERVE + threads + child.listeners.len()).max(1);
+        let max_heads = (HEADS_PER_THREAD * threads).max(HEADS_FLOOR).min(max_connections);
         let mut listener = Listener {
             child,
             jobs,
@@ -97,7 +153,13 @@ impl<'a> Listener<'a> {
             stopping: false,
             accepted: 0,
             connections: 0,
-            waiting: [0; 5],
+            waiting: [0; 6],
+            max_connections,
+            max_heads,
+            backlog: false,
+            batch: Vec::new(),
+            returns: Vec::new(),
+            queued: false,
         };
         for l in child.listeners {
             l.socket.set_nonblocking(true)?;
@@ -117,14 +179,23 @@ impl<'a> Listener<'a> {
                 return;
             }
             if !self.stopping {
-                let room = self.has_room();
+                let room = self.room() > 0;
                 if room != self.accepting {
                     self.set_accepting(room);
                 }
             }
-            let wait = self.next_deadline().map_or(Duration::from_secs(1), |d| {
+            // Not accepting, the backlog waits for the listeners to be
+            // registered again, which reports it.
+            self.backlog &= self.accepting;
+            let mut wait = self.next_deadline().map_or(Duration::from_secs(1), |d| {
                 d.saturating_duration_since(Instant::now()).min(Duration::from_secs(1))
             });
+            if self.queued {
+                wait = wait.min(STALL);
+            }
+            if self.backlog {
+                wait = Duration::ZERO;
+            }
             match self.poll.poll(&mut events, Some(wait)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -143,13 +214,28 @@ impl<'a> Listener<'a> {
                         }
                     }
                     Token(i) if i < FIRST_CONN => self.accept(i),
-                    Token(t) => self.ready(t - FIRST_CONN),
+                    Token(t) => self.ready(t - FIRST_CONN, readiness(event)),
                 }
             }
-            for (index, conn, outcome) in self.jobs.take_done() {
+            if std::mem::take(&mut self.backlog) {
+                // After the events: the connections accepted last round have
+                // been dispatched by now, and count as they should.
+                for i in 0..self.child.listeners.len() {
+                    self.accept(i);
+                }
+            }
+            // Taken after the events: an event for a connection still with a
+            // worker is then pending when it comes back, not lost.
+            let mut returns = std::mem::take(&mut self.returns);
+            self.jobs.take_done(&mut returns);
+            for (index, conn, outcome) in returns.drain(..) {
                 self.returned(index, conn, outcome);
             }
+            self.returns = returns;
             self.expire();
+            let now = Instant::now();
+            self.jobs.push_all(&mut self.batch, now);
+            self.queued = self.jobs.unstick(now);
             self.report();
         }
     }
@@ -162,28 +248,57 @@ impl<'a> Listener<'a> {
     /// Stops accepting; keep-alive connections close now, the others finish.
     fn begin_stop(&mut self) {
         self.stopping = true;
+        self.jobs.set_eager();
         process::request_child_stop();
         self.child.board.process(self.child.slot).set_quiescing(true);
         self.set_accepting(false);
         self.close_all(Wait::KeepAlive);
     }
 
-    /// event.c's flow control: a child takes new connections only while
-    /// those that need or may soon need a worker stay under ThreadsPerChild +
-    /// floor(AsyncRequestWorkerFactor) x idle workers. httpd counts idle
-    /// keep-alive connections too, so with default settings a child holds
-    /// at most about 75 of them; here a parked keep-alive connection costs a
-    /// few hundred bytes and no worker, so it is left out of the count and a
-    /// child can hold thousands. httpd also closes keep-alive connections
-    /// when its workers are all busy; that frees no worker (an idle
-    /// connection uses none) and drops clients in a burst, so here they
+    /// How many more connections this child takes now: event.c's flow
+    /// control, where the connections that need or may soon need a worker
+    /// stay under ThreadsPerChild + floor(AsyncRequestWorkerFactor) x idle
+    /// workers, with two differences.
+    ///
+    /// Connections that wait for no worker are left out of the count: httpd
+    /// leaves out lingering closes; here idle keep-alive connections too
+    /// (httpd counts them, so with default settings a child holds at most
+    /// about 75; a parked one costs a few hundred bytes and no worker, so a
+    /// child can hold thousands), and connections still reading their
+    /// request head. In httpd a worker reads the head, so a slow client
+    /// (slowloris) holds a worker and counts; here a partial head waits in
+    /// the listener, so counting it would let a thousand clients sending a
+    /// byte a second fill every child's quota with connections that use no
+    /// worker, and the children would stop accepting normal clients.
+    /// A request body still counts, as in httpd.
+    ///
+    /// What a child holds is bounded instead by two caps. Every connection
+    /// is a descriptor: the connections stay under RLIMIT_NOFILE less what
+    /// the child needs besides (`FD_RESERVE`, one file per worker, the
+    /// listeners), so accept(2) never fails for want of one. A partial head
+    /// also holds its input buffer (4 KiB) and the kernel's socket buffers,
+    /// some 8 KiB in all: partial heads stay under `HEADS_PER_THREAD` per
+    /// worker thread, at least `HEADS_FLOOR` (so with default sizing a child
+    /// holds up to 4096 of them, some 32 MiB at worst).
+    ///
+    /// httpd also closes keep-alive connections when its workers are all
+    /// busy; that frees no worker and drops clients in a burst, so here they
     /// close only at KeepAliveTimeout or when the child stops.
-    fn has_room(&self) -> bool {
+    fn room(&self) -> usize {
         let cap = &self.child.server.capacity;
         let factor = cap.async_request_worker_factor.unwrap_or(2.0).max(1.0).floor() as usize;
-        let idle = self.jobs.idle();
-        let active = self.connections - self.count(Wait::Linger) - self.count(Wait::KeepAlive);
-        idle > 0 && active < cap.threads_per_child as usize + factor * idle
+        // This round's dispatches are not queued yet, and will each take one.
+        let idle = self.jobs.idle().saturating_sub(self.batch.len());
+        if idle == 0 {
+            return 0;
+        }
+        let uncounted = self.count(Wait::Linger) + self.count(Wait::KeepAlive) + self.count(Wait::Head);
+        let active = self.connections - uncounted;
+        let quota = cap.threads_per_child as usize + factor * idle;
+        quota
+            .saturating_sub(active)
+            .min(self.max_connections.saturating_sub(self.connections))
+            .min(self.max_heads.saturating_sub(self.count(Wait::Head)))
     }
 
     fn set_accepting(&mut self, on: bool) {
@@ -206,46 +321,62 @@ impl<'a> Listener<'a> {
         self.child.board.process(self.child.slot).set_not_accepting(!on);
     }
 
-    /// Takes every waiting connection of listener `i` (edge-triggered: until
-    /// WouldBlock); another child may have taken them first.
+    /// Takes the waiting connections of listener `i` (edge-triggered: until
+    /// WouldBlock); another child may have taken them first. A new
+    /// connection is a request head not yet begun, which `room` does not
+    /// count; so that one child does not swallow a whole burst before any
+    /// of it shows as work, a round takes at most what `room` allowed at
+    /// its start, and the next round takes more once the first ones have
+    /// been dispatched (`backlog`).
     fn accept(&mut self, i: usize) {
         let Some(l) = self.child.listeners.get(i) else { return };
-        while self.accepting && self.has_room() {
+        let mut share = if self.accepting { self.room() } else { 0 };
+        while share > 0 {
             match l.socket.accept() {
                 Ok((stream, remote)) => {
                     self.accepted += 1;
-                    let Ok(local) = stream.local_addr() else { continue };
-                    if stream.set_nonblocking(true).is_err() {
-                        continue;
-                    }
-                    let _ = stream.set_nodelay(true);
-                    let conn = Box::new(Conn {
-                        engine: Connection::new(ConnInfo { remote, local }),
-                        stream,
-                        fresh: true,
-                    });
-                    self.connections += 1;
-                    let index = self.insert();
-                    // Parked until its first bytes arrive: a client that
-                    // connects and says nothing holds no worker.
-                    self.returned(index, conn, Outcome::ReadBlocked);
+                    share -= 1;
+                    self.admit(stream, remote);
                     if self.should_stop() {
-                        break;
+                        return;
                     }
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if matches!(e.kind(), ErrorKind::ConnectionAborted | ErrorKind::Interrupted) => {}
                 Err(e) => {
                     log::error!(target: "mpm", "AH00488: accept: {e}");
-                    break;
+                    return;
                 }
             }
         }
+        self.backlog = self.accepting;
+    }
+
+    /// A new connection: registered for its life (for reading; for writing
+    /// too once needed), then parked until its first bytes arrive (a client
+    /// that connects and says nothing holds no worker).
+    fn admit(&mut self, stream: std::net::TcpStream, remote: std::net::SocketAddr) {
+        let Ok(local) = stream.local_addr() else { return };
+        if stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        let index = self.insert();
+        let fd = stream.as_raw_fd();
+        let token = Token(FIRST_CONN + index);
+        if self.poll.registry().register(&mut SourceFd(&fd), token, Interest::READABLE).is_err() {
+            self.remove(index);
+            return;
+        }
+        let engine = Connection::new(ConnInfo { remote, local });
+        let conn = Box::new(Conn { engine, stream, fresh: true, in_head: true });
+        self.returned(index, conn, Outcome::ReadBlocked);
     }
 
     fn insert(&mut self) -> usize {
+        self.connections += 1;
         self.waiting[Wait::Worker as usize] += 1;
-        let entry = Entry { conn: None, wait: Wait::Worker, seq: 0 };
+        let entry = Entry { conn: None, wait: Wait::Worker, seq: 0, pending: 0, writing: false };
         match self.free.pop() {
             Some(index) => {
                 self.table[index] = Some(entry);
@@ -258,64 +389,71 @@ impl<'a> Listener<'a> {
         }
     }
 
-    /// A parked connection's socket is ready.
-    fn ready(&mut self, index: usize) {
-        let Some(Some(entry)) = self.table.get(index) else { return };
-        match entry.wait {
-            Wait::Worker => {}
+    /// A connection's socket is ready (`READ`, `WRITE` bits).
+    fn ready(&mut self, index: usize, ready: u8) {
+        let Some(Some(entry)) = self.table.get_mut(index) else { return };
+        if entry.wait == Wait::Worker {
+            // Acted on when the worker hands it back.
+            entry.pending |= ready;
+        } else if ready & entry.wait.wants() != 0 {
+            self.resume(index);
+        }
+    }
+
+    /// A parked connection got what it waited for.
+    fn resume(&mut self, index: usize) {
+        match self.table.get(index) {
             // Draining a lingering close needs no worker.
-            Wait::Linger => self.drain(index),
+            Some(Some(entry)) if entry.wait == Wait::Linger => self.drain(index),
             _ => self.dispatch(index, false),
         }
     }
 
-    /// Gives a parked connection to a worker.
+    /// Gives a parked connection to a worker (at the end of the round).
     fn dispatch(&mut self, index: usize, timed_out: bool) {
         let Some(Some(entry)) = self.table.get_mut(index) else { return };
         let Some(conn) = entry.conn.take() else { return };
         entry.seq += 1;
+        entry.pending = 0;
         self.set_wait(index, Wait::Worker);
-        self.jobs.push(Job { token: index, conn, timed_out });
+        self.batch.push(Job { token: index, conn, timed_out });
     }
 
     /// A worker handed a connection back, with what it now waits for.
-    fn returned(&mut self, index: usize, mut conn: Box<Conn>, outcome: Outcome) {
+    fn returned(&mut self, index: usize, conn: Box<Conn>, outcome: Outcome) {
         let wait = match outcome {
-            Outcome::Close => {
-                self.close(index, conn);
-                return;
-            }
-            Outcome::KeepAlive => {
-                if self.stopping {
-                    self.close(index, conn);
-                    return;
-                }
-                conn.engine.release_buffers();
-                Wait::KeepAlive
-            }
+            Outcome::Close => return self.close(index, conn),
+            Outcome::KeepAlive if self.stopping => return self.close(index, conn),
+            Outcome::KeepAlive => Wait::KeepAlive,
+            Outcome::ReadBlocked if conn.in_head => Wait::Head,
             Outcome::ReadBlocked => Wait::Read,
             Outcome::WriteBlocked => Wait::Write,
             Outcome::Linger => Wait::Linger,
         };
-        let interest = if wait == Wait::Write { Interest::WRITABLE } else { Interest::READABLE };
-        let fd = conn.stream.as_raw_fd();
-        let token = Token(FIRST_CONN + index);
-        let registry = self.poll.registry();
-        let registered = registry
-            .reregister(&mut SourceFd(&fd), token, interest)
-            .or_else(|_| registry.register(&mut SourceFd(&fd), token, interest));
-        if registered.is_err() {
-            self.close(index, conn);
-            return;
-        }
-        let now = Instant::now();
-        self.set_wait(index, wait);
         let Some(Some(entry)) = self.table.get_mut(index) else { return };
+        if wait == Wait::Write && !entry.writing {
+            // Once per connection. A change of interest makes the kernel
+            // look at the socket again, so an edge missed before is reported.
+            let fd = conn.stream.as_raw_fd();
+            let token = Token(FIRST_CONN + index);
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            if self.poll.registry().reregister(&mut SourceFd(&fd), token, interest).is_err() {
+                return self.close(index, conn);
+            }
+            entry.writing = true;
+        }
         entry.seq += 1;
         entry.conn = Some(conn);
-        let seq = entry.seq;
+        self.set_wait(index, wait);
+        let Some(Some(entry)) = self.table.get_mut(index) else { return };
+        // What became ready while a worker had it: act now, as the event
+        // would have made us.
+        if std::mem::take(&mut entry.pending) & wait.wants() != 0 {
+            return self.resume(index);
+        }
+        let (now, seq) = (Instant::now(), entry.seq);
         match wait {
-            Wait::Read => self.read.push(now, index, seq),
+            Wait::Head | Wait::Read => self.read.push(now, index, seq),
             Wait::KeepAlive => self.keep_alive.push(now, index, seq),
             Wait::Write => self.write.push(now, index, seq),
             Wait::Linger => self.linger.push(now, index, seq),
@@ -343,6 +481,11 @@ impl<'a> Listener<'a> {
         let fd = conn.stream.as_raw_fd();
         let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
         drop(conn);
+        self.remove(index);
+    }
+
+    /// Frees entry `index`.
+    fn remove(&mut self, index: usize) {
         if let Some(slot) = self.table.get_mut(index) {
             if let Some(entry) = slot.take() {
                 self.waiting[entry.wait as usize] -= 1;
@@ -396,22 +539,23 @@ impl<'a> Listener<'a> {
     /// never drained is aborted.
     fn expire(&mut self) {
         let now = Instant::now();
-        let mut expired: VecDeque<(usize, u64, Wait)> = VecDeque::new();
-        for (queue, wait) in [
-            (&mut self.keep_alive, Wait::KeepAlive),
-            (&mut self.read, Wait::Read),
-            (&mut self.write, Wait::Write),
-            (&mut self.linger, Wait::Linger),
-        ] {
-            expired.extend(queue.expired(now).into_iter().map(|(i, s)| (i, s, wait)));
+        let queues = [
+            (&mut self.keep_alive, [Wait::KeepAlive, Wait::KeepAlive]),
+            (&mut self.read, [Wait::Head, Wait::Read]),
+            (&mut self.write, [Wait::Write, Wait::Write]),
+            (&mut self.linger, [Wait::Linger, Wait::Linger]),
+        ];
+        let mut expired: Vec<(usize, u64, [Wait; 2])> = Vec::new();
+        for (queue, waits) in queues {
+            expired.extend(queue.expired(now).into_iter().map(|(i, s)| (i, s, waits)));
         }
-        for (index, seq, wait) in expired {
-            let current = matches!(self.table.get(index), Some(Some(e)) if e.seq == seq && e.wait == wait && e.conn.is_some());
-            if !current {
-                continue;
-            }
+        for (index, seq, waits) in expired {
+            let wait = match self.table.get(index) {
+                Some(Some(e)) if e.seq == seq && waits.contains(&e.wait) && e.conn.is_some() => e.wait,
+                _ => continue,
+            };
             match wait {
-                Wait::Read => self.dispatch(index, true),
+                Wait::Head | Wait::Read => self.dispatch(index, true),
                 _ => {
                     let conn = self.table[index].as_mut().and_then(|e| e.conn.take());
                     if let Some(mut conn) = conn {
@@ -434,4 +578,13 @@ impl<'a> Listener<'a> {
         p.write_completion.store(self.count(Wait::Write) as u32, Relaxed);
         p.lingering_close.store(self.count(Wait::Linger) as u32, Relaxed);
     }
+}
+
+/// The readiness bits an event reports; an error or hang-up ends any wait
+/// (the worker or the drain then meets it).
+fn readiness(event: &Event) -> u8 {
+    let error = event.is_error();
+    let read = event.is_readable() || event.is_read_closed() || error;
+    let write = event.is_writable() || event.is_write_closed() || error;
+    (if read { READ } else { 0 }) | (if write { WRITE } else { 0 })
 }

@@ -1,8 +1,8 @@
 //! What the process-model tests share: a ServerRoot sized in each MPM's own
 //! directives ([`site`], [`spares`]), signals by pid, the error log,
-//! waits on the children and the log, connections that hold a worker or
-//! sit in the middle of a request, and a request loop on its own thread
-//! ([`Loop`]).
+//! waits on the children and the log, connections that hold a worker, sit
+//! in the middle of a request or wait to write a response, and a request
+//! loop on its own thread ([`Loop`]).
 //!
 //! Every wait polls a condition with a deadline ([`wait_for`],
 //! [`wait_until`]); every loop is bounded in count and in time.
@@ -187,6 +187,34 @@ pub const HALF_REQUEST: &[u8] = b"GET /small.txt HTTP/1.1\r\nHost: held\r\n";
 pub fn hold(addr: SocketAddr) -> TcpStream {
     let mut stream = connect(addr);
     stream.write_all(HALF_REQUEST).expect("writing half a request");
+    stream
+}
+
+/// The file [`hold_writing`] asks for, added to a site by
+/// [`add_large_file`]: larger than what a loopback connection buffers on
+/// both sides (Linux's defaults let the sender's buffer grow to 4 MiB and
+/// the receiver's to 6 MiB), so that a server cannot finish writing it to a
+/// client that reads nothing.
+pub const LARGE: &str = "/large.bin";
+pub const LARGE_LEN: u64 = 64 << 20;
+
+/// Adds `htdocs/large.bin` ([`LARGE_LEN`] bytes) to a site, as a sparse
+/// file: it takes no disk, and reads as zeros.
+pub fn add_large_file(root: &TempDir) {
+    let file = std::fs::File::create(root.join("htdocs/large.bin")).expect("creating htdocs/large.bin");
+    file.set_len(LARGE_LEN).expect("sizing htdocs/large.bin");
+}
+
+/// A connection in write completion: a whole request for [`LARGE`], whose
+/// response the client never reads, so the server's writes block once the
+/// socket buffers are full. In event the connection then waits in the
+/// listener (httpd's CONN_STATE_WRITE_COMPLETION) and holds no worker, but
+/// counts against the child's connection limit as a request in progress
+/// does. It may still sit in the listen backlog when this returns.
+pub fn hold_writing(addr: SocketAddr) -> TcpStream {
+    let mut stream = connect(addr);
+    let request = format!("GET {LARGE} HTTP/1.1\r\nHost: held\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("writing a request");
     stream
 }
 

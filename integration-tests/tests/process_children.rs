@@ -16,27 +16,35 @@ use std::time::{Duration, Instant};
 use integration_tests::http::{Running, get};
 use integration_tests::status::{Auto, event_processes};
 use integration_tests::supervised::{
-    LIMIT, Loop, fetch_small, graceful_restart_notice, hold, pid_file, signal, site, spares, threads,
-    wait_children, wait_log, wait_ready,
+    LIMIT, Loop, add_large_file, fetch_small, graceful_restart_notice, hold, hold_writing, pid_file, signal,
+    site, spares, threads, wait_children, wait_log, wait_ready,
 };
 use integration_tests::{Server, children_of, is_alive, supervised_servers, wait_for, wait_until};
 use nix::sys::signal::Signal;
 
 supervised_servers!(start_servers_then_spares_settle_after_a_load, |server| {
     // Idle threads (a prefork child is one) between `min` and `max`. The
-    // load: connections in the middle of a request. In prefork and worker
-    // each holds a process or a thread, so 4 of them leave none idle. In
-    // event they hold no worker at all (they wait in the listener); what
-    // loads an event child is its connection limit: with
-    // AsyncRequestWorkerFactor 1 a child of 2 idle workers takes at most
-    // 2 + 1 x 2 = 4 connections, then stops accepting, and maintenance does
-    // not count the idle threads of a child that does not accept.
+    // load in prefork and worker: connections in the middle of a request,
+    // each holding a process or a thread, so 4 of them leave none idle. In
+    // event a worker runs only while a connection has work, so no
+    // connection holds one for long; what loads an event child is its
+    // connection limit: with AsyncRequestWorkerFactor 1 a child of 2 idle
+    // workers takes at most 2 + 1 x 2 = 4 connections that need or may soon
+    // need a worker, then stops accepting, and maintenance does not count
+    // the idle threads of a child that does not accept. A partial request
+    // head does not count there (it waits in the listener, and a slow
+    // client must not fill the children), a response that cannot be
+    // written yet does (write completion, as in httpd): the load for event
+    // is connections that ask for a large file and read none of it.
     let (start, min, max, load, extra) = match server {
         Server::Prefork => (3, 2, 4, 4, ""),
         Server::Worker => (2, 2, 5, 4, ""),
         Server::Event => (2, 2, 5, 8, "AsyncRequestWorkerFactor 1\n"),
     };
     let root = site(server, &format!("{}{extra}", spares(server, start, min, max)));
+    if server == Server::Event {
+        add_large_file(&root);
+    }
     let httpd = Running::start(server, root.path(), &[]);
     let (parent, addr, threads) = (httpd.pid(), httpd.addr, threads(server));
 
@@ -53,7 +61,24 @@ supervised_servers!(start_servers_then_spares_settle_after_a_load, |server| {
 
     // With no thread idle (or no child accepting), maintenance forks more
     // children (1, then 2, ... a second) until `min` threads are idle again.
-    let held: Vec<TcpStream> = (0..load).map(|_| hold(addr)).collect();
+    // In event each connection is left to reach write completion before
+    // the next: a child accepts a burst of new connections before any of
+    // them shows as work (they have not sent their heads yet, as far as it
+    // knows), so one child could take all 8 and the other stay free.
+    let held: Vec<TcpStream> = match server {
+        Server::Prefork | Server::Worker => (0..load).map(|_| hold(addr)).collect(),
+        Server::Event => (0..load)
+            .map(|n| {
+                let stream = hold_writing(addr);
+                wait_until(&format!("{} connection(s) in write completion", n + 1), LIMIT, || {
+                    let auto = Auto::fetch(addr)?;
+                    let writing = auto.try_number("ConnsAsyncWriting").unwrap_or(0);
+                    if writing > n as u64 { Ok(()) } else { Err(auto.text) }
+                });
+                stream
+            })
+            .collect(),
+    };
     wait_until("more children under load", LIMIT, || {
         let children = children_of(parent);
         if children.len() > start { Ok(()) } else { Err(format!("{children:?}")) }
@@ -68,8 +93,8 @@ supervised_servers!(start_servers_then_spares_settle_after_a_load, |server| {
                     && auto.count("R") >= load
                     && auto.occupied(threads) * threads > load
             }
-            // The held connections are the children's but no worker's, and
-            // a child holding 4 of them does not accept.
+            // The held connections are the children's (in write completion)
+            // but no worker's, and a child holding 4 of them does not accept.
             Server::Event => {
                 let html = get(addr, "/server-status").body_text();
                 let full = event_processes(&html).iter().any(|p| !p.accepting && p.connections >= 4);
