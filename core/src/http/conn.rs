@@ -15,7 +15,7 @@ use super::body::{self, BodyDecoder, Framing};
 use super::date;
 use super::input::InputBuffer;
 use super::message::{Body, ConnInfo, Request, Response, Version};
-use super::output::{Transport, WriteState, Writer};
+use super::output::{FileIo, Transport, WriteState, Writer};
 use super::parse::{self, Limits, RequestError};
 use super::status::{self, ErrorContext};
 use crate::logs::{ConnStatus, LogEntry};
@@ -359,7 +359,7 @@ impl Connection {
             return self.respond(ctx);
         }
         if continue_expected && req.version == Version::Http11 && self.input.is_empty() {
-            self.writer.start(false).extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+            self.writer.start(FileIo::default()).extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
             self.state = State::Write { then_body: Some(decoder) };
         } else {
             self.state = State::ReadBody(decoder);
@@ -418,8 +418,7 @@ impl Connection {
         let head_only = req.is_head() || matches!(response.status, 100..=199 | 204 | 304);
         let length = response.body.len();
 
-        let sendfile = s.enable_sendfile;
-        let out = self.writer.start(sendfile);
+        let out = self.writer.start(FileIo { sendfile: s.enable_sendfile, mmap: s.enable_mmap });
         if req.version != Version::Http09 {
             // io::Write on a Vec formats without allocating.
             let _ = write!(out, "HTTP/1.1 {} ", response.status);

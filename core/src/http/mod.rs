@@ -5,6 +5,7 @@ pub mod body;
 pub mod conn;
 pub mod date;
 pub mod driver;
+pub mod file_map;
 mod headers;
 pub mod input;
 mod message;
