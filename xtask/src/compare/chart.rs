@@ -13,6 +13,7 @@ use super::servers::Family;
 const OURS: RGBColor = RGBColor(31, 119, 180);
 const APACHE: RGBColor = RGBColor(214, 39, 40);
 const NGINX: RGBColor = RGBColor(44, 160, 44);
+const BASELINE: RGBColor = RGBColor(127, 127, 127);
 
 pub(crate) fn draw(result: &ScenarioResult, path: &Path) -> Result<()> {
     let height = 90 + 34 * result.results.len() as u32;
@@ -32,6 +33,7 @@ pub(crate) fn draw(result: &ScenarioResult, path: &Path) -> Result<()> {
                 Family::Ours => OURS,
                 Family::Apache => APACHE,
                 Family::Nginx => NGINX,
+                Family::Baseline => BASELINE,
             },
             throughput: r.throughput,
             p99: r.median.as_ref().and_then(|m| m.p99_ms),

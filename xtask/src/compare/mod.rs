@@ -41,7 +41,12 @@ Options:
   --warmup SECS       unmeasured seconds of load before each run (default 0.5; --quick 0.2)
   --repeat N          runs per server and scenario, the median reported (default 3; --quick 1)
   --quick             short runs, one repetition, fewer idle and slow connections
+  --sendfile on|off   how `large` sends its file, for every server (default on): EnableSendfile
+                      On (nginx: sendfile on), or httpd's default Off (Apache and ours then
+                      map the file, nginx reads and writes it); other scenarios keep Off
   --pin               server on CPU 0, load generator on CPU 1
+  --baseline DIR      also run our servers as built in DIR (another checkout's target/release),
+                      named <server>@base, beside each of ours: before and after in one run
   --client-threads N  load generator threads (default 1)
   --out DIR           where the reports go (default target/compare)
 ";
@@ -53,6 +58,8 @@ pub(crate) struct Options {
     repeat: usize,
     quick: bool,
     pin: bool,
+    large_sendfile: bool,
+    baseline: Option<PathBuf>,
     client_threads: usize,
     out: Option<PathBuf>,
 }
@@ -72,6 +79,8 @@ impl Options {
             repeat: if quick { 1 } else { 3 },
             quick,
             pin: false,
+            large_sendfile: true,
+            baseline: None,
             client_threads: 1,
             out: None,
         };
@@ -81,6 +90,13 @@ impl Options {
             match arg.as_str() {
                 "--quick" => {}
                 "--pin" => o.pin = true,
+                "--sendfile" => {
+                    o.large_sendfile = match value()?.as_str() {
+                        "on" => true,
+                        "off" => false,
+                        v => bail!("--sendfile {v}: on or off"),
+                    }
+                }
                 "--servers" => o.servers = value()?.split(',').map(str::to_owned).collect(),
                 "--scenarios" => {
                     o.scenarios = value()?
@@ -92,7 +108,9 @@ impl Options {
                 "--warmup" => o.timing.warmup = seconds(arg, value()?)?,
                 "--repeat" => o.repeat = count(arg, value()?)?,
                 "--client-threads" => o.client_threads = count(arg, value()?)?,
-                "--out" => o.out = Some(PathBuf::from(value()?)),
+                "--baseline" => o.baseline = Some(std::path::absolute(value()?)?),
+                // Absolute: servers run from their own directories and are given paths in it.
+                "--out" => o.out = Some(std::path::absolute(value()?)?),
                 other => bail!("unknown option '{other}'\n\n{USAGE}"),
             }
         }
@@ -175,7 +193,14 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     let (peers, skipped) = servers::peers();
     let mut available = servers::ours(&target_dir);
     available.extend(peers);
-    let selected = opts.select(&available)?;
+    let mut selected = opts.select(&available)?;
+    if let Some(dir) = &opts.baseline {
+        // Each baseline right after its own server, so the two run back to back.
+        for base in servers::baseline(dir, &selected)? {
+            let at = selected.iter().position(|s| s.name == base.name.trim_end_matches("@base"));
+            selected.insert(at.map_or(selected.len(), |i| i + 1), base);
+        }
+    }
     for line in &skipped {
         println!("{line}");
     }
@@ -193,7 +218,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     }
     let work = out.join("work");
     let server_root = prepare_server_root(root, &work)?;
-    let sizes = Sizes::new(opts.quick);
+    let sizes = Sizes::new(opts.quick, opts.large_sendfile);
     let ctx = RunContext {
         server_root: &server_root,
         runs_dir: &work.join("runs"),
@@ -299,10 +324,9 @@ fn prepare_server_root(root: &Path, work: &Path) -> Result<PathBuf> {
     let server_root = work.join("root");
     std::fs::create_dir_all(server_root.join("logs"))?;
     std::fs::create_dir_all(server_root.join("htdocs"))?;
-    for file in ["httpd.conf", "mime.types"] {
-        std::fs::copy(source.join(file), server_root.join(file))
-            .with_context(|| format!("copying {file}"))?;
-    }
+    std::fs::copy(source.join("mime.types"), server_root.join("mime.types")).context("copying mime.types")?;
+    let conf = std::fs::read_to_string(source.join("httpd.conf")).context("reading httpd.conf")?;
+    std::fs::write(server_root.join("httpd.conf"), without_listen(&conf))?;
     for entry in std::fs::read_dir(source.join("htdocs"))? {
         let entry = entry?;
         if entry.file_type()?.is_file() {
@@ -315,6 +339,21 @@ fn prepare_server_root(root: &Path, work: &Path) -> Result<PathBuf> {
     let large: Vec<u8> = (0..LARGE_FILE.1).map(|i| (i % 251) as u8).collect();
     std::fs::write(server_root.join("htdocs").join(LARGE_FILE.0), large)?;
     Ok(server_root)
+}
+
+/// httpd.conf with its Listen lines commented out: each server gets its own port (ours through
+/// HTTPD_LISTEN, Apache through `-c Listen`), and Apache's Listen lines add up, so a fixed
+/// port left in would make Apache fail whenever something else holds it.
+fn without_listen(conf: &str) -> String {
+    conf.lines()
+        .map(|l| {
+            if l.trim_start().starts_with("Listen ") {
+                format!("# (xtask compare) {l}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -331,8 +370,10 @@ mod tests {
         assert_eq!(o.scenarios, [Scenario::Idle, Scenario::Slow]);
         assert_eq!((o.repeat, o.pin, o.quick), (1, true, true));
         assert_eq!(o.timing.duration, Duration::from_secs_f64(0.3));
-        let o = Options::parse(&args("--duration 2 --repeat 5")).unwrap();
-        assert_eq!((o.timing.duration, o.repeat), (Duration::from_secs(2), 5));
+        assert!(o.large_sendfile, "large is measured with sendfile unless told");
+        let o = Options::parse(&args("--duration 2 --repeat 5 --sendfile off")).unwrap();
+        assert_eq!((o.timing.duration, o.repeat, o.large_sendfile), (Duration::from_secs(2), 5, false));
+        assert!(Options::parse(&args("--sendfile maybe")).is_err());
         assert!(Options::parse(&args("--scenarios nope")).is_err());
         assert!(Options::parse(&args("--duration -1")).is_err());
         assert!(Options::parse(&args("--repeat")).is_err());
@@ -347,5 +388,19 @@ mod tests {
         let o = Options::parse(&args("--servers apache-event")).unwrap();
         assert!(o.select(&available).unwrap().is_empty(), "a missing peer is skipped, not an error");
         assert!(Options::parse(&args("--servers lighttpd")).unwrap().select(&available).is_err());
+    }
+
+    #[test]
+    fn the_server_root_copy_listens_nowhere_by_itself() {
+        let conf = "ServerName x\n  Listen 127.0.0.1:8080\n# Listen 80\nListenBacklog 5\n";
+        let copy = without_listen(conf);
+        assert_eq!(
+            copy,
+            "ServerName x\n# (xtask compare)   Listen 127.0.0.1:8080\n# Listen 80\nListenBacklog 5\n"
+        );
+        let shipped =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared-conf/httpd.conf"));
+        let active = |l: &&str| l.trim_start().starts_with("Listen ");
+        assert_eq!(without_listen(&shipped.unwrap()).lines().filter(active).count(), 0);
     }
 }

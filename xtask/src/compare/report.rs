@@ -90,9 +90,11 @@ impl ScenarioResult {
             .collect();
         let mut ratios = Vec::new();
         for ours in results.iter().filter(|r| r.family == Family::Ours) {
-            let peers = results
-                .iter()
-                .filter(|p| (p.family == Family::Apache && p.mpm == ours.mpm) || p.family == Family::Nginx);
+            let peers = results.iter().filter(|p| match p.family {
+                Family::Apache | Family::Baseline => p.mpm == ours.mpm,
+                Family::Nginx => true,
+                Family::Ours => false,
+            });
             for peer in peers {
                 let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
                     (Some(a), Some(b)) if b > 0.0 => Some(a / b),
@@ -255,6 +257,8 @@ struct Settings {
     repeat: usize,
     quick: bool,
     pin: bool,
+    /// Where the `@base` servers came from.
+    baseline: Option<std::path::PathBuf>,
     client_threads: usize,
     timing: Timing,
     sizes: Sizes,
@@ -298,6 +302,7 @@ impl Report {
                 repeat: opts.repeat,
                 quick: opts.quick,
                 pin: opts.pin,
+                baseline: opts.baseline.clone(),
                 client_threads: opts.client_threads,
                 timing: opts.timing.clone(),
                 sizes: sizes.clone(),

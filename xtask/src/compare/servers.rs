@@ -47,6 +47,8 @@ pub(crate) enum Family {
     Ours,
     Apache,
     Nginx,
+    /// Ours as built elsewhere (`--baseline`): another checkout, for before/after in one run.
+    Baseline,
 }
 
 /// A server that can be started; `name` is what `--servers` and the tables say.
@@ -68,6 +70,29 @@ pub(crate) fn ours(target_dir: &Path) -> Vec<ServerSpec> {
             let binary = target_dir.join("release").join(&name);
             let version = version_line(&binary, "-v");
             ServerSpec { name, family: Family::Ours, mpm: Some(mpm), binary, version }
+        })
+        .collect()
+}
+
+/// Our servers built in `dir` (another checkout's `target/release`), named `<name>@base`, for
+/// those of `selected` that are ours.
+pub(crate) fn baseline(dir: &Path, selected: &[ServerSpec]) -> Result<Vec<ServerSpec>> {
+    selected
+        .iter()
+        .filter(|s| s.family == Family::Ours)
+        .map(|s| {
+            let binary = dir.join(s.binary.file_name().context("a binary has a file name")?);
+            if !binary.is_file() {
+                bail!("--baseline: no {}", binary.display());
+            }
+            let version = version_line(&binary, "-v");
+            Ok(ServerSpec {
+                name: format!("{}@base", s.name),
+                family: Family::Baseline,
+                binary,
+                version,
+                ..*s
+            })
         })
         .collect()
 }
@@ -128,6 +153,8 @@ pub(crate) struct Launch<'a> {
     pub(crate) server_root: &'a Path,
     pub(crate) run_dir: &'a Path,
     pub(crate) keep_alive_timeout: Option<u32>,
+    /// EnableSendfile (nginx: sendfile) when set; httpd.conf's default, Off, when not.
+    pub(crate) sendfile: Option<bool>,
     /// Start the server on CPU 0 (the load generator then runs on CPU 1).
     pub(crate) pin: bool,
 }
@@ -152,9 +179,12 @@ pub(crate) fn start(spec: &ServerSpec, launch: &Launch<'_>) -> Result<Running> {
         if let Some(t) = launch.keep_alive_timeout {
             cmd.arg("-c").arg(format!("KeepAliveTimeout {t}"));
         }
+        if let Some(on) = launch.sendfile {
+            cmd.arg("-c").arg(format!("EnableSendfile {}", if on { "On" } else { "Off" }));
+        }
     };
     let (mut cmd, fixed_port) = match spec.family {
-        Family::Ours => {
+        Family::Ours | Family::Baseline => {
             let mut cmd = Command::new(&spec.binary);
             cmd.args(["-d", root, "-f", "httpd.conf", "-DFOREGROUND"]).env("HTTPD_LISTEN", "127.0.0.1:0");
             log_overrides(&mut cmd);
@@ -173,8 +203,8 @@ pub(crate) fn start(spec: &ServerSpec, launch: &Launch<'_>) -> Result<Running> {
             if let Some(dir) = apache_modules_dir() {
                 cmd.arg("-C").arg(format!("Define APACHE_MODULES_DIR {dir}"));
             }
-            // Adds to httpd.conf's fixed `Listen 127.0.0.1:8080`: Apache's Listen lines add up
-            // and cannot be removed, so only one Apache runs at a time (runs alternate anyway).
+            // The ServerRoot copy's httpd.conf has no Listen line (see `prepare_server_root`),
+            // so this is Apache's only port, and a server left on httpd.conf's 8080 is no bother.
             cmd.arg("-c").arg(format!("Listen 127.0.0.1:{port}"));
             log_overrides(&mut cmd);
             cmd.stdout(Stdio::from(stderr.try_clone()?));
@@ -225,12 +255,13 @@ fn free_port() -> Result<u16> {
 }
 
 /// As httpd.conf: same document root, KeepAliveTimeout, MaxKeepAliveRequests, Timeout,
-/// access log (common format, to a file), no sendfile (httpd's EnableSendfile default);
+/// access log (common format, to a file), sendfile as the others (httpd's default: off);
 /// one worker process per core it may use, as nginx recommends.
 fn nginx_conf(launch: &Launch<'_>, port: u16) -> String {
     let run = launch.run_dir.display();
     let htdocs = launch.server_root.join("htdocs");
     let keep_alive = launch.keep_alive_timeout.unwrap_or(5);
+    let sendfile = if launch.sendfile == Some(true) { "on" } else { "off" };
     // Pinned, the server has one CPU.
     let cores = if launch.pin { 1 } else { super::procfs::cores() };
     // As root, workers would switch to `nobody`; Apache's and ours stay root here too.
@@ -247,7 +278,7 @@ http {{
     default_type application/octet-stream;
     log_format common '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent';
     access_log {run}/access_log common;
-    sendfile off;
+    sendfile {sendfile};
     server_tokens off;
     keepalive_timeout {keep_alive};
     keepalive_requests 100;
@@ -433,11 +464,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_baseline_stands_beside_each_of_ours() {
+        let dir = std::env::temp_dir().join(format!("xtask-baseline-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("event-server"), "").unwrap();
+        let mut selected = ours(Path::new("/nonexistent"));
+        selected.retain(|s| s.name == "event-server");
+        let base = baseline(&dir, &selected).unwrap();
+        assert_eq!(base.len(), 1);
+        assert_eq!(
+            (base[0].name.as_str(), base[0].family, base[0].mpm),
+            ("event-server@base", Family::Baseline, Some(Mpm::Event))
+        );
+        assert_eq!(base[0].binary, dir.join("event-server"));
+        let all = ours(Path::new("/nonexistent"));
+        assert!(baseline(&dir, &all).is_err(), "prefork-server is missing from the baseline");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn nginx_gets_the_same_settings() {
         let launch = Launch {
             server_root: Path::new("/r"),
             run_dir: Path::new("/run/x"),
             keep_alive_timeout: Some(9),
+            sendfile: Some(true),
             pin: false,
         };
         let conf = nginx_conf(&launch, 4321);
@@ -445,6 +496,7 @@ mod tests {
             "listen 127.0.0.1:4321;",
             "root /r/htdocs;",
             "keepalive_timeout 9;",
+            "sendfile on;",
             "keepalive_requests 100;",
             "access_log /run/x/access_log common;",
             "daemon off;",

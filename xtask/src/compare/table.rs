@@ -21,7 +21,7 @@ impl Table {
         let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
             // A row cut short (a failed server) spills its message over the columns it skips.
-            if row.iter().skip(2).all(String::is_empty) {
+            if self.headers.len() > 2 && row.iter().skip(2).all(String::is_empty) {
                 continue;
             }
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -79,5 +79,12 @@ mod tests {
         t.row(vec!["bb".into(), "1000".into()]);
         assert_eq!(t.to_text(), "t\nserver  req/s\n------  -----\na           1\nbb       1000\n");
         assert_eq!(t.to_markdown(), "| server | req/s |\n| --- | ---: |\n| a | 1 |\n| bb | 1000 |\n");
+        // Two columns, the second wider than its header (one scenario's summary).
+        let mut t = Table::new("t".into(), &["server", "x"]);
+        t.row(vec!["event-server".into(), "10 / 2 ms".into()]);
+        assert_eq!(
+            t.to_text(),
+            "t\nserver                x\n------------  ---------\nevent-server  10 / 2 ms\n"
+        );
     }
 }
