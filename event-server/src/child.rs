@@ -96,3 +96,23 @@ fn still_in_head(status: WorkerStatus, was: bool) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_mark_of_a_step_tells_a_head_from_a_body() {
+        use WorkerStatus::*;
+        // R: a request's first bytes came in this step, its head did not end.
+        assert!(still_in_head(BusyRead, false));
+        // No mark: as before the step (a head still partial, a body still
+        // being read, or no byte at all yet).
+        assert!(still_in_head(Ready, true));
+        assert!(!still_in_head(Ready, false));
+        // W (head read, body next), or a response finished since.
+        for status in [BusyWrite, BusyLog, BusyKeepalive, Closing] {
+            assert!(!still_in_head(status, true), "{status:?}");
+        }
+    }
+}

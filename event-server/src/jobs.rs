@@ -98,14 +98,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Jobs {
     pub(crate) fn new() -> Jobs {
+        // The affinity mask (taskset, cpusets) and cgroup quota count.
+        Jobs::with_cpus(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    fn with_cpus(cpus: usize) -> Jobs {
         Jobs {
             queue: Mutex::default(),
             ready: Condvar::new(),
             done: Mutex::default(),
             waker: OnceLock::new(),
             eager: AtomicBool::new(false),
-            // The affinity mask (taskset, cpusets) and cgroup quota count.
-            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpus,
         }
     }
 
@@ -266,5 +270,148 @@ impl Jobs {
         // this take sees it clear and wakes the listener again if urgent.
         done.due = false;
         std::mem::swap(&mut done.list, into);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::mpsc;
+    use std::thread::{self, ThreadId};
+
+    use httpd_core::http::ConnInfo;
+    use mio::{Events, Poll, Token};
+
+    use super::*;
+
+    fn conn() -> Box<Conn> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let info = ConnInfo { remote: stream.peer_addr().unwrap(), local: stream.local_addr().unwrap() };
+        Box::new(Conn { engine: Connection::new(info), stream, fresh: true, in_head: true })
+    }
+
+    fn job(token: usize) -> Job {
+        Job { token, conn: conn(), timed_out: false }
+    }
+
+    /// Polls (bounded) until `n` workers sleep on the queue.
+    fn wait_sleeping(jobs: &Jobs, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while lock(&jobs.queue).sleeping != n {
+            assert!(Instant::now() < deadline, "{n} workers never slept");
+            thread::yield_now();
+        }
+    }
+
+    /// Workers that report which thread ran each job, each job's work
+    /// being `work(token)`.
+    fn workers<'s>(
+        scope: &'s thread::Scope<'s, '_>,
+        jobs: &'s Jobs,
+        n: usize,
+        work: impl Fn(usize) + Send + Sync + Copy + 's,
+    ) -> mpsc::Receiver<(usize, ThreadId)> {
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..n {
+            let tx = tx.clone();
+            scope.spawn(move || {
+                let mut had_job = false;
+                while let Some(job) = jobs.next(had_job) {
+                    had_job = true;
+                    work(job.token);
+                    tx.send((job.token, thread::current().id())).unwrap();
+                    jobs.give_back(job.token, job.conn, Outcome::KeepAlive);
+                }
+            });
+        }
+        rx
+    }
+
+    #[test]
+    fn on_one_cpu_one_worker_drains_a_round() {
+        let jobs = Jobs::with_cpus(1);
+        thread::scope(|scope| {
+            let done = workers(scope, &jobs, 3, |_| {});
+            wait_sleeping(&jobs, 3);
+            jobs.push_all(&mut (0..4).map(job).collect(), Instant::now());
+            let ran: Vec<_> = (0..4).map(|_| done.recv_timeout(Duration::from_secs(10)).unwrap()).collect();
+            assert!(ran.iter().all(|r| r.1 == ran[0].1), "more than one worker woke: {ran:?}");
+            jobs.stop();
+        });
+    }
+
+    #[test]
+    fn with_two_cpus_two_workers_run_at_once() {
+        let jobs = Jobs::with_cpus(2);
+        let barrier = std::sync::Barrier::new(2);
+        thread::scope(|scope| {
+            // Each job waits for the other: done only if both run at once.
+            let done = workers(scope, &jobs, 3, |_| {
+                barrier.wait();
+            });
+            wait_sleeping(&jobs, 3);
+            jobs.push_all(&mut (0..2).map(job).collect(), Instant::now());
+            let ran: Vec<_> = (0..2).map(|_| done.recv_timeout(Duration::from_secs(10)).unwrap()).collect();
+            assert_ne!(ran[0].1, ran[1].1);
+            jobs.stop();
+        });
+    }
+
+    #[test]
+    fn a_job_left_waiting_behind_a_blocked_worker_gets_another() {
+        let jobs = Jobs::with_cpus(1);
+        let (release, blocked) = mpsc::channel::<()>();
+        let blocked = Mutex::new(blocked);
+        thread::scope(|scope| {
+            // Job 0 blocks its worker until released.
+            let done = workers(scope, &jobs, 2, |token| {
+                if token == 0 {
+                    lock(&blocked).recv().unwrap();
+                }
+            });
+            wait_sleeping(&jobs, 2);
+            let t0 = Instant::now();
+            jobs.push_all(&mut vec![job(0)], t0);
+            wait_sleeping(&jobs, 1);
+            jobs.push_all(&mut vec![job(1)], t0);
+            // The CPU bound holds job 1 back while job 0 runs, until it has
+            // waited STALL.
+            assert!(jobs.unstick(t0));
+            assert_eq!(lock(&jobs.queue).jobs.len(), 1);
+            jobs.unstick(t0 + STALL);
+            assert_eq!(done.recv_timeout(Duration::from_secs(10)).unwrap().0, 1);
+            release.send(()).unwrap();
+            assert_eq!(done.recv_timeout(Duration::from_secs(10)).unwrap().0, 0);
+            jobs.stop();
+        });
+    }
+
+    #[test]
+    fn only_a_close_wakes_the_listener_and_once_until_it_looks() {
+        let jobs = Jobs::with_cpus(1);
+        let mut poll = Poll::new().unwrap();
+        jobs.set_waker(Arc::new(Waker::new(poll.registry(), Token(0)).unwrap()));
+        let mut events = Events::with_capacity(4);
+        let mut woken = |poll: &mut Poll| {
+            poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+            !events.is_empty()
+        };
+        jobs.give_back(1, conn(), Outcome::KeepAlive);
+        assert!(!woken(&mut poll), "a kept-alive connection woke the listener");
+        jobs.give_back(2, conn(), Outcome::Close);
+        assert!(woken(&mut poll));
+        jobs.give_back(3, conn(), Outcome::Close);
+        assert!(!woken(&mut poll), "woken again before it looked");
+        let mut taken = Vec::new();
+        jobs.take_done(&mut taken);
+        assert_eq!(taken.iter().map(|d| d.0).collect::<Vec<_>>(), [1, 2, 3]);
+        jobs.give_back(4, conn(), Outcome::Close);
+        assert!(woken(&mut poll), "not woken after it looked");
+        // A stopping child's listener hears of everything.
+        jobs.take_done(&mut taken);
+        jobs.set_eager();
+        jobs.give_back(5, conn(), Outcome::KeepAlive);
+        assert!(woken(&mut poll));
     }
 }

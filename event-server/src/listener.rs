@@ -80,7 +80,8 @@ struct Entry {
     /// `None` while a worker has it.
     conn: Option<Box<Conn>>,
     wait: Wait,
-    /// Bumped at every move, so stale timeout entries are skipped.
+    /// Set anew (`Listener::serial`) at every move, so that stale timeout
+    /// entries are skipped.
     seq: u64,
     /// Readiness reported while a worker had it.
     pending: u8,
@@ -119,6 +120,13 @@ pub(crate) struct Listener<'a> {
     returns: Vec<Done>,
     /// Jobs were left queued at the end of the last round.
     queued: bool,
+    /// The last `Entry::seq` given. One count for all entries: a slot of the
+    /// table is reused by later connections, and a count per connection
+    /// would let a stale timeout entry of an earlier one match a later one.
+    serial: u64,
+    /// When this poll round began: the clock read once a round, not once
+    /// per connection moved (a few hundred connections may move in one).
+    now: Instant,
 }
 
 impl<'a> Listener<'a> {
@@ -160,6 +168,8 @@ impl<'a> Listener<'a> {
             batch: Vec::new(),
             returns: Vec::new(),
             queued: false,
+            serial: 0,
+            now: Instant::now(),
         };
         for l in child.listeners {
             l.socket.set_nonblocking(true)?;
@@ -196,7 +206,9 @@ impl<'a> Listener<'a> {
             if self.backlog {
                 wait = Duration::ZERO;
             }
-            match self.poll.poll(&mut events, Some(wait)) {
+            let polled = self.poll.poll(&mut events, Some(wait));
+            self.now = Instant::now();
+            match polled {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -233,9 +245,8 @@ impl<'a> Listener<'a> {
             }
             self.returns = returns;
             self.expire();
-            let now = Instant::now();
-            self.jobs.push_all(&mut self.batch, now);
-            self.queued = self.jobs.unstick(now);
+            self.jobs.push_all(&mut self.batch, self.now);
+            self.queued = self.jobs.unstick(self.now);
             self.report();
         }
     }
@@ -376,7 +387,8 @@ impl<'a> Listener<'a> {
     fn insert(&mut self) -> usize {
         self.connections += 1;
         self.waiting[Wait::Worker as usize] += 1;
-        let entry = Entry { conn: None, wait: Wait::Worker, seq: 0, pending: 0, writing: false };
+        self.serial += 1;
+        let entry = Entry { conn: None, wait: Wait::Worker, seq: self.serial, pending: 0, writing: false };
         match self.free.pop() {
             Some(index) => {
                 self.table[index] = Some(entry);
@@ -413,7 +425,8 @@ impl<'a> Listener<'a> {
     fn dispatch(&mut self, index: usize, timed_out: bool) {
         let Some(Some(entry)) = self.table.get_mut(index) else { return };
         let Some(conn) = entry.conn.take() else { return };
-        entry.seq += 1;
+        self.serial += 1;
+        entry.seq = self.serial;
         entry.pending = 0;
         self.set_wait(index, Wait::Worker);
         self.batch.push(Job { token: index, conn, timed_out });
@@ -442,7 +455,8 @@ impl<'a> Listener<'a> {
             }
             entry.writing = true;
         }
-        entry.seq += 1;
+        self.serial += 1;
+        entry.seq = self.serial;
         entry.conn = Some(conn);
         self.set_wait(index, wait);
         let Some(Some(entry)) = self.table.get_mut(index) else { return };
@@ -451,7 +465,7 @@ impl<'a> Listener<'a> {
         if std::mem::take(&mut entry.pending) & wait.wants() != 0 {
             return self.resume(index);
         }
-        let (now, seq) = (Instant::now(), entry.seq);
+        let (now, seq) = (self.now, entry.seq);
         match wait {
             Wait::Head | Wait::Read => self.read.push(now, index, seq),
             Wait::KeepAlive => self.keep_alive.push(now, index, seq),
@@ -538,7 +552,7 @@ impl<'a> Listener<'a> {
     /// close; a request cut short gets its 408 from a worker; a write that
     /// never drained is aborted.
     fn expire(&mut self) {
-        let now = Instant::now();
+        let now = self.now;
         let queues = [
             (&mut self.keep_alive, [Wait::KeepAlive, Wait::KeepAlive]),
             (&mut self.read, [Wait::Head, Wait::Read]),
