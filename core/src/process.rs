@@ -1,7 +1,7 @@
 //! Processes and signals: fork, the parent's signal handlers and self-pipe,
 //! the children's, privilege drop, detaching from the terminal.
 //!
-//! With `scoreboard.rs`, the only module with `unsafe`: `fork` (sound because
+//! One of the few modules with `unsafe` (ARCHITECTURE.md lists them): `fork` (sound because
 //! the parent never starts threads) and `sigaction` (handlers only store to
 //! atomics and write one byte to a pipe, both async-signal-safe).
 

@@ -67,7 +67,6 @@ fn worker(child: &ChildContext<'_>, i: usize, jobs: &Jobs) {
         } else {
             conn.engine.step(&mut conn.stream, ctx)
         };
-        conn.in_head = outcome == Outcome::ReadBlocked && still_in_head(slot.status(), conn.in_head);
         if outcome == Outcome::KeepAlive {
             // Here rather than in the listener: the buffers go to this
             // thread's pool, which its next connection takes them from.
@@ -79,40 +78,4 @@ fn worker(child: &ChildContext<'_>, i: usize, jobs: &Jobs) {
         jobs.give_back(job.token, conn, outcome);
     }
     slot.set_status(WorkerStatus::Dead);
-}
-
-/// Whether a connection whose step ended waiting to read is inside a
-/// request head (or before its first byte), as opposed to a body; the
-/// listener's flow control counts the two apart. The engine marks the
-/// worker's slot as it goes, as httpd does: R when a request's first bytes
-/// arrive, W once its head is read, then L, K or C. The slot was `_`
-/// before the step, so what it shows after is the last mark of this step:
-/// R, a head begun and not finished; `_`, no mark, so no change from before
-/// the step (`was`); anything else, the head was read.
-fn still_in_head(status: WorkerStatus, was: bool) -> bool {
-    match status {
-        WorkerStatus::BusyRead => true,
-        WorkerStatus::Ready => was,
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_last_mark_of_a_step_tells_a_head_from_a_body() {
-        use WorkerStatus::*;
-        // R: a request's first bytes came in this step, its head did not end.
-        assert!(still_in_head(BusyRead, false));
-        // No mark: as before the step (a head still partial, a body still
-        // being read, or no byte at all yet).
-        assert!(still_in_head(Ready, true));
-        assert!(!still_in_head(Ready, false));
-        // W (head read, body next), or a response finished since.
-        for status in [BusyWrite, BusyLog, BusyKeepalive, Closing] {
-            assert!(!still_in_head(status, true), "{status:?}");
-        }
-    }
 }

@@ -28,9 +28,6 @@ pub(crate) struct Conn {
     pub(crate) stream: TcpStream,
     /// Not yet seen by a worker: the first one starts its scoreboard counts.
     pub(crate) fresh: bool,
-    /// Its last step left it inside a request head (or before its first
-    /// byte): see the listener's flow control.
-    pub(crate) in_head: bool,
 }
 
 /// Work for a worker: run the connection, or tell it that its wait timed out.
@@ -288,7 +285,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let info = ConnInfo { remote: stream.peer_addr().unwrap(), local: stream.local_addr().unwrap() };
-        Box::new(Conn { engine: Connection::new(info), stream, fresh: true, in_head: true })
+        Box::new(Conn { engine: Connection::new(info), stream, fresh: true })
     }
 
     fn job(token: usize) -> Job {

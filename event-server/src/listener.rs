@@ -380,7 +380,7 @@ impl<'a> Listener<'a> {
             return;
         }
         let engine = Connection::new(ConnInfo { remote, local });
-        let conn = Box::new(Conn { engine, stream, fresh: true, in_head: true });
+        let conn = Box::new(Conn { engine, stream, fresh: true });
         self.returned(index, conn, Outcome::ReadBlocked);
     }
 
@@ -417,7 +417,24 @@ impl<'a> Listener<'a> {
         match self.table.get(index) {
             // Draining a lingering close needs no worker.
             Some(Some(entry)) if entry.wait == Wait::Linger => self.drain(index),
+            Some(Some(entry)) if entry.wait == Wait::Head => self.gather(index),
             _ => self.dispatch(index, false),
+        }
+    }
+
+    /// More of a request head came: beyond httpd, whose event MPM gives a
+    /// worker each read of a head, the listener reads it, and a worker gets
+    /// the connection only once the head is whole (or the client closed, or
+    /// the head is malformed). The entry stays as it is, its Timeout
+    /// counting from when the head began: a client that sends a byte a
+    /// second gets its 408 as one that sends nothing.
+    fn gather(&mut self, index: usize) {
+        let ctx = self.child.server;
+        let Some(Some(entry)) = self.table.get_mut(index) else { return };
+        let Some(conn) = entry.conn.as_mut() else { return };
+        let Conn { engine, stream, .. } = &mut **conn;
+        if engine.gather_head(stream, ctx) {
+            self.dispatch(index, false);
         }
     }
 
@@ -438,7 +455,7 @@ impl<'a> Listener<'a> {
             Outcome::Close => return self.close(index, conn),
             Outcome::KeepAlive if self.stopping => return self.close(index, conn),
             Outcome::KeepAlive => Wait::KeepAlive,
-            Outcome::ReadBlocked if conn.in_head => Wait::Head,
+            Outcome::ReadBlocked if conn.engine.reading_head() => Wait::Head,
             Outcome::ReadBlocked => Wait::Read,
             Outcome::WriteBlocked => Wait::Write,
             Outcome::Linger => Wait::Linger,
@@ -460,18 +477,21 @@ impl<'a> Listener<'a> {
         entry.conn = Some(conn);
         self.set_wait(index, wait);
         let Some(Some(entry)) = self.table.get_mut(index) else { return };
-        // What became ready while a worker had it: act now, as the event
-        // would have made us.
-        if std::mem::take(&mut entry.pending) & wait.wants() != 0 {
-            return self.resume(index);
-        }
-        let (now, seq) = (self.now, entry.seq);
+        let (now, seq, pending) = (self.now, entry.seq, std::mem::take(&mut entry.pending));
+        // The wait's deadline first: acting on what came meanwhile may leave
+        // the connection parked (a head still partial after `gather`); one
+        // that goes to a worker instead gets a new `seq`, which voids it.
         match wait {
             Wait::Head | Wait::Read => self.read.push(now, index, seq),
             Wait::KeepAlive => self.keep_alive.push(now, index, seq),
             Wait::Write => self.write.push(now, index, seq),
             Wait::Linger => self.linger.push(now, index, seq),
             Wait::Worker => {}
+        }
+        // What became ready while a worker had it: act now, as the event
+        // would have made us.
+        if pending & wait.wants() != 0 {
+            self.resume(index);
         }
     }
 

@@ -145,6 +145,40 @@ impl Connection {
         self.started
     }
 
+    /// Whether the engine waits for a request head (its first byte, or the
+    /// rest of one begun), as opposed to a body or a response: the event
+    /// MPM's flow control counts the two apart.
+    pub fn reading_head(&self) -> bool {
+        matches!(self.state, State::ReadHead)
+    }
+
+    /// For the event MPM's listener, which holds a connection whose request
+    /// head came in part: reads what has arrived since, without a worker and
+    /// without answering. `true` when a worker should run the connection
+    /// now (the head is whole, or malformed, or too long; the client closed;
+    /// the read failed; or no head was begun), `false` while the head is
+    /// still unfinished and nothing more is there. The Timeout the listener
+    /// started when the head began keeps running meanwhile, so a client
+    /// sending a byte a second is cut off like one sending nothing.
+    pub fn gather_head(&mut self, io: &mut impl Transport, ctx: &ServerContext) -> bool {
+        if !matches!(self.state, State::ReadHead) || !self.started {
+            return true;
+        }
+        let limits = head_limits(ctx);
+        loop {
+            // A whole head or an error: the worker's step parses it again
+            // from the same bytes and answers.
+            if !matches!(parse::parse_head(self.input.data(), &limits, &mut self.req), Ok(None)) {
+                return true;
+            }
+            match self.fill(io) {
+                Ok(true) => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                _ => return true,
+            }
+        }
+    }
+
     /// The current (or last) request line, for the scoreboard.
     pub fn request_line(&self) -> &str {
         &self.req.line
@@ -167,11 +201,7 @@ impl Connection {
                                 slot.start_time.store(now_micros(), std::sync::atomic::Ordering::Relaxed);
                             }
                         }
-                        let limits = Limits {
-                            line: ctx.settings.limit_request_line as usize,
-                            field_size: ctx.settings.limit_request_field_size as usize,
-                            fields: ctx.settings.limit_request_fields as usize,
-                        };
+                        let limits = head_limits(ctx);
                         match parse::parse_head(self.input.data(), &limits, &mut self.req) {
                             Ok(Some(n)) => {
                                 self.input.consume(n);
@@ -578,6 +608,15 @@ impl<const N: usize> std::fmt::Write for Short<N> {
         self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
         self.len += take;
         Ok(())
+    }
+}
+
+/// LimitRequestLine, LimitRequestFieldSize, LimitRequestFields.
+fn head_limits(ctx: &ServerContext) -> Limits {
+    Limits {
+        line: ctx.settings.limit_request_line as usize,
+        field_size: ctx.settings.limit_request_field_size as usize,
+        fields: ctx.settings.limit_request_fields as usize,
     }
 }
 
