@@ -178,6 +178,18 @@ pub fn get(addr: SocketAddr, target: &str) -> Response {
     try_get(addr, target).unwrap_or_else(|e| panic!("GET {target} from {addr}: {e}"))
 }
 
+/// Whether anything (data or EOF) can be read from `stream` without waiting.
+pub fn has_input(stream: &TcpStream) -> bool {
+    stream.set_nonblocking(true).expect("non-blocking");
+    let mut byte = [0u8; 1];
+    let ready = match stream.peek(&mut byte) {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+    };
+    stream.set_nonblocking(false).expect("blocking");
+    ready
+}
+
 /// Connects to `addr` with reads bounded by [`IO_LIMIT`].
 #[track_caller]
 pub fn connect(addr: SocketAddr) -> TcpStream {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::http::{IO_LIMIT, Response, connect, read_response, try_get};
+use crate::http::{IO_LIMIT, Response, connect, read_head, read_response, try_get};
 use crate::status::Auto;
 use crate::{Server, TempDir, children_of, wait_until};
 
@@ -165,6 +165,30 @@ pub fn wait_ready(parent: u32, addr: SocketAddr, threads: usize, n: usize) -> Ve
 /// Whether `response` is the whole of `htdocs/small.txt`.
 pub fn is_small_file(response: &Response) -> bool {
     response.status == 200 && response.body == SMALL.as_bytes()
+}
+
+/// `GET /small.txt` kept alive on `stream`; panics, naming `what`, unless
+/// it is answered whole.
+#[track_caller]
+pub fn get_small_kept_alive(stream: &mut TcpStream, what: &str) {
+    stream
+        .write_all(b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap_or_else(|e| panic!("{what}: sending a request: {e}"));
+    let response = read_response(stream);
+    assert!(is_small_file(&response), "{what}: {response:?}");
+}
+
+/// Starts `GET target` (Connection: close) on a new connection and reads
+/// the response head, which must be a 200; returns the connection, the
+/// head, and what of the body came with it.
+#[track_caller]
+pub fn begin_download(addr: SocketAddr, target: &str) -> (TcpStream, String, Vec<u8>) {
+    let mut stream = connect(addr);
+    let request = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("sending a request");
+    let (head, body) = read_head(&mut stream);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    (stream, head, body)
 }
 
 /// `GET /small.txt` on a new connection; `Err` says how it failed.

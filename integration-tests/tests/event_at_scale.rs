@@ -13,14 +13,15 @@
 //! count and in time; the clients' pauses are their pace, not a
 //! synchronization.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use integration_tests::http::{Response, Running, connect, read_head, read_response, read_to_close};
+use integration_tests::http::{Response, Running, connect, has_input, read_to_close};
 use integration_tests::status::Auto;
 use integration_tests::supervised::{
-    LIMIT, Loop, assert_same_bytes, fetch_small, is_small_file, pattern, sized_site, spares, wait_children,
+    LIMIT, Loop, assert_same_bytes, begin_download, fetch_small, get_small_kept_alive, pattern, sized_site,
+    spares, wait_children,
 };
 use integration_tests::{Server, TempDir, children_of, wait_until};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
@@ -53,28 +54,6 @@ fn allow_descriptors(needed: u64) {
     result.unwrap_or_else(|e| {
         panic!("this test needs {needed} descriptors; RLIMIT_NOFILE is {soft} (hard {hard}) and raising it failed: {e}")
     });
-}
-
-/// `GET /small.txt` kept alive on `stream`; panics unless answered whole.
-#[track_caller]
-fn get_kept_alive(stream: &mut TcpStream, what: &str) {
-    stream
-        .write_all(b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .unwrap_or_else(|e| panic!("{what}: sending a request: {e}"));
-    let response = read_response(stream);
-    assert!(is_small_file(&response), "{what}: {response:?}");
-}
-
-/// Whether anything (data or EOF) can be read from `stream` without waiting.
-fn has_input(stream: &TcpStream) -> bool {
-    stream.set_nonblocking(true).expect("non-blocking");
-    let mut byte = [0u8; 1];
-    let ready = match stream.peek(&mut byte) {
-        Ok(_) => true,
-        Err(e) => e.kind() != ErrorKind::WouldBlock,
-    };
-    stream.set_nonblocking(false).expect("blocking");
-    ready
 }
 
 /// Resident memory of the server's children, in KiB.
@@ -127,7 +106,7 @@ fn two_thousand_idle_keep_alive_connections_beside_twenty_busy_clients() {
     let mark: Vec<usize> = loops.iter().map(Loop::served).collect();
     for i in 0..IDLE {
         let mut stream = connect(httpd.addr);
-        get_kept_alive(&mut stream, &format!("idle connection {i}, first request"));
+        get_small_kept_alive(&mut stream, &format!("idle connection {i}, first request"));
         idle.push(stream);
     }
     wait_all_served(&loops, &mark, "while the idle connections were opened");
@@ -154,7 +133,7 @@ fn two_thousand_idle_keep_alive_connections_beside_twenty_busy_clients() {
         assert!(!has_input(stream), "idle connection {i} was closed or sent something while idle");
     }
     for (i, stream) in idle.iter_mut().enumerate() {
-        get_kept_alive(stream, &format!("idle connection {i}, second request"));
+        get_small_kept_alive(stream, &format!("idle connection {i}, second request"));
     }
 }
 
@@ -169,10 +148,7 @@ fn a_slow_reader_of_64_mib_is_in_write_completion_while_50_others_are_served() {
     root.write("htdocs/big.bin", &big);
     let httpd = start(&root);
 
-    let mut download = connect(httpd.addr);
-    download.write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
-    let (head, mut body) = read_head(&mut download);
-    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    let (mut download, head, mut body) = begin_download(httpd.addr, "/big.bin");
     assert!(head.contains(&format!("\r\nContent-Length: {SIZE}")), "{head}");
 
     let started = Instant::now();

@@ -15,16 +15,17 @@
 //! count and in time; the clients' pauses are their pace, not a
 //! synchronization.
 
-use std::io::{ErrorKind, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use integration_tests::http::{
-    IO_LIMIT, Response, Running, connect, get, read_head, read_into, read_response, read_to_close,
+    IO_LIMIT, Response, Running, connect, get, has_input, read_into, read_to_close,
 };
 use integration_tests::status::{Auto, event_processes};
 use integration_tests::supervised::{
-    LIMIT, assert_same_bytes, fetch_small, is_small_file, pattern, sized_site, spares, wait_children,
+    LIMIT, assert_same_bytes, begin_download, fetch_small, get_small_kept_alive, pattern, sized_site, spares,
+    wait_children,
 };
 use integration_tests::{Server, TempDir, children_of, wait_until};
 
@@ -45,15 +46,6 @@ fn start(root: &TempDir) -> Running {
     httpd
 }
 
-/// `GET /small.txt` on `stream`, kept alive; panics unless it is answered
-/// whole.
-#[track_caller]
-fn get_kept_alive(stream: &mut TcpStream, i: usize) {
-    stream.write_all(b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\n\r\n").expect("sending a request");
-    let response = read_response(stream);
-    assert!(is_small_file(&response), "connection {i}: {response:?}");
-}
-
 /// Makes `count` requests on new connections, each answered whole.
 #[track_caller]
 fn serve_others(httpd: &Running, count: usize, what: &str) {
@@ -72,7 +64,7 @@ fn idle_keep_alive_connections_hold_no_worker() {
     let mut idle: Vec<TcpStream> = Vec::with_capacity(IDLE);
     for i in 0..IDLE {
         let mut stream = connect(httpd.addr);
-        get_kept_alive(&mut stream, i);
+        get_small_kept_alive(&mut stream, &format!("connection {i}"));
         idle.push(stream);
     }
     // The listener holds them all; no worker is busy but the status
@@ -93,7 +85,7 @@ fn idle_keep_alive_connections_hold_no_worker() {
 
     // Each idle connection makes its second request.
     for (i, stream) in idle.iter_mut().enumerate() {
-        get_kept_alive(stream, i);
+        get_small_kept_alive(stream, &format!("connection {i}"));
     }
 }
 
@@ -114,18 +106,6 @@ fn trickle(streams: Vec<TcpStream>, pace: Duration) -> Vec<(TcpStream, Option<In
         std::thread::sleep(pace); // the slow clients' pace, not a synchronization
     }
     streams
-}
-
-/// Whether anything (data or EOF) can be read from `stream` without waiting.
-fn has_input(stream: &TcpStream) -> bool {
-    stream.set_nonblocking(true).expect("non-blocking");
-    let mut byte = [0u8; 1];
-    let ready = match stream.peek(&mut byte) {
-        Ok(_) => true,
-        Err(e) => e.kind() != ErrorKind::WouldBlock,
-    };
-    stream.set_nonblocking(false).expect("blocking");
-    ready
 }
 
 #[test]
@@ -194,10 +174,7 @@ fn a_slow_reader_of_a_large_file_holds_no_worker() {
     root.write("htdocs/big.bin", &big);
     let httpd = start(&root);
 
-    let mut download = connect(httpd.addr);
-    download.write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
-    let (head, mut body) = read_head(&mut download);
-    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    let (mut download, _, mut body) = begin_download(httpd.addr, "/big.bin");
 
     // The reader pauses: the rest waits in write completion, in the
     // listener, and no worker is busy but the status request's.
@@ -233,7 +210,7 @@ fn keep_alive_timeout_closes_an_idle_connection_after_2_to_3_seconds() {
     let root = one_child("KeepAliveTimeout 2\n");
     let httpd = start(&root);
     let mut stream = connect(httpd.addr);
-    get_kept_alive(&mut stream, 0);
+    get_small_kept_alive(&mut stream, "the connection");
     let answered = Instant::now();
     let rest = read_to_close(&mut stream);
     let idle = answered.elapsed();
