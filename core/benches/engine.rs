@@ -83,6 +83,8 @@ const CONF: &str = "Listen 127.0.0.1:0\nServerName localhost\nTypesConfig mime.t
 
 const REQUEST: &[u8] =
     b"GET /1k.html HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n";
+const CLOSE_REQUEST: &[u8] =
+    b"GET /1k.html HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\nConnection: close\r\n\r\n";
 
 fn main() {
     let root = std::env::temp_dir().join(format!("httpd-core-bench-{}", std::process::id()));
@@ -106,6 +108,10 @@ fn main() {
     println!("  with release_buffers whenever idle (as event-server's connections):");
     println!("    {:.0} ns/request", run.ns);
     println!("    {:.2} allocations/request", run.allocations);
+    let (ns, allocations) = per_connection(&ctx, board.worker(0, 0), requests / 4);
+    println!("  a new connection per request (Connection: close):");
+    println!("    {ns:.0} ns/connection");
+    println!("    {allocations:.2} allocations/connection");
     handler_only(&ctx);
     let _ = std::fs::remove_dir_all(&root);
 }
@@ -148,6 +154,35 @@ fn measure(ctx: &ServerContext, slot: &'static WorkerScore, requests: u64, relea
         writes: (io.writes - writes_before) as f64 / requests as f64,
         bytes: io.written / (requests + 1000),
     }
+}
+
+/// A new connection per request, closed after its response: what the close
+/// scenario costs in the engine, in ns and allocations per connection.
+fn per_connection(ctx: &ServerContext, slot: &'static WorkerScore, connections: u64) -> (f64, f64) {
+    let info =
+        ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
+    let one = || {
+        let mut conn = Connection::new(info);
+        conn.set_slot(Some(slot), ctx);
+        let mut io = Loop { request: CLOSE_REQUEST, pending: false, written: 0, writes: 0 };
+        // Until the engine lets go: Close (or Linger, whose drain is the
+        // socket's business, not the engine's cost).
+        for _ in 0..4 {
+            if matches!(conn.step(&mut io, ctx), Outcome::Close | Outcome::Linger) {
+                break;
+            }
+        }
+    };
+    for _ in 0..1000 {
+        one();
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let start = Instant::now();
+    for _ in 0..connections {
+        one();
+    }
+    let ns = start.elapsed().as_nanos() as f64 / connections as f64;
+    (ns, (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / connections as f64)
 }
 
 /// Where the allocations are: the handler alone, called directly.

@@ -67,9 +67,10 @@ fn worker(child: &ChildContext<'_>, i: usize, jobs: &Jobs) {
         } else {
             conn.engine.step(&mut conn.stream, ctx)
         };
-        if outcome == Outcome::KeepAlive {
-            // Here rather than in the listener: the buffers go to this
-            // thread's pool, which its next connection takes them from.
+        if matches!(outcome, Outcome::KeepAlive | Outcome::Close) {
+            // Here rather than in the listener (which closes the connection
+            // or parks it): the buffers go to this thread's pool, which its
+            // next connection takes them from.
             conn.engine.release_buffers();
         }
         // The listener holds it from here: no worker slot to report in.

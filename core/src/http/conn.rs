@@ -119,7 +119,11 @@ impl Connection {
             slot.conn_count.store(0, std::sync::atomic::Ordering::Relaxed);
             slot.conn_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
             if self.extended {
-                slot.client.set(&self.info.remote.ip().to_string(), false);
+                use std::fmt::Write as _;
+                // An IPv6 address is at most 45 characters.
+                let mut client = Short::<48>::default();
+                let _ = write!(client, "{}", self.info.remote.ip());
+                slot.client.set(client.as_str(), false);
             }
         }
     }
@@ -608,6 +612,18 @@ impl<const N: usize> std::fmt::Write for Short<N> {
         self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
         self.len += take;
         Ok(())
+    }
+}
+
+impl Drop for Connection {
+    /// A finished connection's buffers go to this thread's pool, as an idle
+    /// one's do (`release_buffers`), so that a new connection per request
+    /// allocates little in the steady state too. Whatever is mid-use (a
+    /// request cut short) is freed instead.
+    fn drop(&mut self) {
+        self.input.release();
+        self.writer.release();
+        self.req.release();
     }
 }
 
