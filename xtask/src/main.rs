@@ -3,6 +3,7 @@
 //! Depends on no workspace crate, so it compiles in seconds.
 
 mod compare;
+mod dist;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,9 @@ Tasks:
   compare  build the three servers in release mode and measure them side by
            side, with Apache httpd and nginx when installed
            (`cargo xtask compare --help` for its options)
+  dist     build the three release binaries and a Debian package of each
+           (cargo-deb), and list them with their sizes
+           (`cargo xtask dist --help` for its options)
   help     this text
 ";
 
@@ -26,6 +30,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("tidy") => tidy::run(&project_root()),
         Some("compare") => compare::run(&project_root(), &args[1..]),
+        Some("dist") => dist::run(&project_root(), &args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{USAGE}");
             Ok(())
