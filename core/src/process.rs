@@ -182,6 +182,15 @@ pub fn fork_child(child: impl FnOnce() -> i32) -> nix::Result<Pid> {
     }
 }
 
+/// Ends the process now with `code` (`_exit(2)`): no destructors, no atexit
+/// handlers, no stdio flush, whatever the other threads are doing. For a
+/// child that must not run on (logs::panics); its logs are unbuffered.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` is async-signal-safe and touches no memory of ours; it
+    // only ends the process.
+    unsafe { nix::libc::_exit(code) }
+}
+
 /// The number of threads of this process, from /proc (Linux).
 pub fn thread_count() -> Option<usize> {
     std::fs::read_dir("/proc/self/task").ok().map(|d| d.count())

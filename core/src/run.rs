@@ -46,6 +46,8 @@ pub fn run_with(
     env: Vec<(String, String)>,
     start: Starter,
 ) -> ExitCode {
+    // A panic is written to the error log once it is started (logs::panics).
+    crate::logs::panics::install_hook();
     let cl = match CommandLine::parse(args) {
         Ok(cl) => cl,
         Err(cli::UsageError(reason)) => {

@@ -48,6 +48,7 @@ pub fn one_process(config: &Config) -> Result<(), String> {
 /// process, in slot 0, with no parent and no fork. Ctrl-C (ctrlc, which
 /// starts a thread: allowed here because nothing forks) stops it.
 pub fn debug_child<M: ProcessModel>(program: &str, config: Config) -> ExitCode {
+    crate::logs::panics::end_process_on_panic();
     let run = || -> Result<i32, String> {
         let listeners = listen::open_all(&config.settings)?;
         let online_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);

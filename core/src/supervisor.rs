@@ -22,6 +22,7 @@ use crate::build_info;
 use crate::config::{Config, LoadOptions, Source};
 use crate::limits::{self, Capacity};
 use crate::listen::{self, Listener};
+use crate::logs::panics::EXIT_PANIC;
 use crate::mpm::{ChildContext, ProcessModel};
 use crate::notice;
 use crate::pod::PipeOfDeath;
@@ -232,6 +233,12 @@ impl<M: ProcessModel> Parent<M> {
                 WaitStatus::Exited(_, EXIT_CHILDFATAL) => {
                     log::warn!(target: "mpm", "AH00162: Ignoring fatal error in child of previous generation (pid {pid}).");
                 }
+                WaitStatus::Exited(_, EXIT_PANIC) => {
+                    log::error!(
+                        target: "mpm",
+                        "child pid {pid} exit status {EXIT_PANIC}: it panicked (its error-log line is above)"
+                    );
+                }
                 WaitStatus::Signaled(_, signal, core) => {
                     let dumped = if core { ", possible coredump in /" } else { "" };
                     // httpd keeps quiet about TERM, HUP, USR1 and KILL; a
@@ -407,6 +414,9 @@ impl<M: ProcessModel> Parent<M> {
 /// In a new child: its signals, privilege drop, then the MPM's loop.
 fn child_entry<M: ProcessModel>(child: &ChildContext<'_>, user: &str, group: &str) -> i32 {
     use std::os::fd::AsRawFd;
+    // A panic in any of its threads ends the child, logged (logs::panics):
+    // it never unwinds into the parent's frames copied by the fork.
+    crate::logs::panics::end_process_on_panic();
     let fds: Vec<i32> = child.listeners.iter().map(|l| l.socket.as_raw_fd()).collect();
     process::register_listener_fds(&fds);
     if let Err(e) = process::install_child_handlers() {

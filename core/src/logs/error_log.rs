@@ -103,6 +103,16 @@ static INITIALIZED: AtomicBool = AtomicBool::new(false);
 /// leaves in one `write(2)` (O_APPEND for a file; stderr is unbuffered).
 struct SinkWriter;
 
+impl SinkWriter {
+    /// One whole line in one `write(2)` (a short write is finished, as `write_all`).
+    fn write_to(sink: &Sink, line: &[u8]) -> io::Result<()> {
+        match sink {
+            Sink::Stderr => io::stderr().write_all(line),
+            Sink::File { file, .. } => (&*file).write_all(line),
+        }
+    }
+}
+
 impl Write for SinkWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &*SINK.read().unwrap_or_else(PoisonError::into_inner) {
@@ -180,6 +190,47 @@ pub fn reopen(mpm: MpmKind) -> Result<(), String> {
         *file = open_error_file(path, mpm)?;
     }
     Ok(())
+}
+
+/// Whether [`init`] (or [`init_stderr`]) has started the error log.
+pub(super) fn is_started() -> bool {
+    INITIALIZED.load(Ordering::SeqCst)
+}
+
+/// Writes one line for `module` at `level` straight to ErrorLog, whatever
+/// LogLevel says and without env_logger (whose lock the caller may hold: a
+/// panic inside a log call). Returns false when the line could not be
+/// written: the error log is not started, or this thread holds the sink's
+/// write lock ([`reopen`]), or the write failed.
+pub(super) fn write_unfiltered(module: &str, level: &str, message: fmt::Arguments<'_>) -> bool {
+    if !is_started() {
+        return false;
+    }
+    let parts = LineParts {
+        time: SystemTime::now(),
+        zone: &LogZone::system(),
+        module,
+        level,
+        pid: std::process::id(),
+        tid: nix::unistd::gettid().as_raw(),
+        source: None,
+    };
+    let mut line = Vec::with_capacity(256);
+    render_line(&mut line, &parts, message);
+    // Another thread holds the write lock only while it swaps a descriptor;
+    // this one may hold it (a panic in `reopen`), so never block on it.
+    for _ in 0..100 {
+        match SINK.try_read() {
+            Ok(sink) => return SinkWriter::write_to(&sink, &line).is_ok(),
+            Err(std::sync::TryLockError::Poisoned(sink)) => {
+                return SinkWriter::write_to(&sink.into_inner(), &line).is_ok();
+            }
+            Err(std::sync::TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(1))
+            }
+        }
+    }
+    false
 }
 
 /// The env_logger builder for `levels` (LogLevel), writing httpd's lines to

@@ -4,12 +4,14 @@
 //! macros feed it. [`AccessLog`] writes one [`LogFormat`] line per request
 //! ([`LogEntry`]) to each CustomLog. Both write each line with one `write(2)`
 //! on an O_APPEND file or a pipe (see `sink`), and both show local time
-//! ([`LogZone`]).
+//! ([`LogZone`]). [`panics`] writes a panic to the error log before anything
+//! else happens.
 
 mod access;
 pub mod entry;
 pub mod error_log;
 mod format;
+pub mod panics;
 mod sink;
 mod time;
 
