@@ -302,8 +302,14 @@ fn render_item(item: &Item, entry: &LogEntry<'_>, ctx: &RenderContext, out: &mut
     let _ = match &item.code {
         Code::Dash => write!(out, "-"),
         Code::Echo(arg) => write!(out, "{arg}"),
-        Code::RemoteHost | Code::RemoteIp => write!(out, "{}", entry.conn.remote.ip().to_canonical()),
-        Code::LocalIp => write!(out, "{}", entry.conn.local.ip().to_canonical()),
+        Code::RemoteHost | Code::RemoteIp => {
+            push_ip(out, entry.conn.remote.ip());
+            Ok(())
+        }
+        Code::LocalIp => {
+            push_ip(out, entry.conn.local.ip());
+            Ok(())
+        }
         Code::Time { end, kind } => {
             render_time(*end, kind, entry, ctx, out);
             Ok(())
@@ -313,9 +319,15 @@ fn render_item(item: &Item, entry: &LogEntry<'_>, ctx: &RenderContext, out: &mut
             Ok(())
         }
         Code::Status if entry.status == 0 => write!(out, "-"),
-        Code::Status => write!(out, "{}", entry.status),
+        Code::Status => {
+            push_number(out, entry.status);
+            Ok(())
+        }
         Code::BodyBytesClf if entry.body_bytes == 0 => write!(out, "-"),
-        Code::BodyBytesClf | Code::BodyBytes => write!(out, "{}", entry.body_bytes),
+        Code::BodyBytesClf | Code::BodyBytes => {
+            push_number(out, entry.body_bytes);
+            Ok(())
+        }
         Code::Micros => write!(out, "{}", entry.duration.as_micros()),
         Code::Millis => write!(out, "{}", entry.duration.as_millis()),
         Code::Seconds => write!(out, "{}", entry.duration.as_secs()),
@@ -387,7 +399,7 @@ fn render_time(end: bool, kind: &TimeKind, entry: &LogEntry<'_>, ctx: &RenderCon
     let micros = time::unix_micros(t);
     let _ = match kind {
         TimeKind::Clf => {
-            time::push_clf(out, &ctx.zone.local(t));
+            push_clf_cached(out, t, &ctx.zone);
             Ok(())
         }
         TimeKind::Sec => write!(out, "{}", micros.div_euclid(1_000_000)),
@@ -400,6 +412,52 @@ fn render_time(end: bool, kind: &TimeKind, entry: &LogEntry<'_>, ctx: &RenderCon
             Ok(())
         }
     };
+}
+
+/// The decimal digits of `n`, without `core::fmt` (the common format
+/// writes three numbers per request).
+fn push_number(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// An address as `%a`/`%A` print it (IPv4-mapped IPv6 as IPv4).
+fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
+    match ip.to_canonical() {
+        std::net::IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                push_number(out, octet);
+            }
+        }
+        v6 => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// `%t`: `[23/Nov/2026:20:00:00 +0000]`, made once a second per thread
+/// (as httpd's `ap_explode_recent_localtime` caches), not per request: the
+/// time zone lookup and the formatting cost more than the rest of the line.
+fn push_clf_cached(out: &mut Vec<u8>, t: std::time::SystemTime, zone: &LogZone) {
+    use std::cell::RefCell;
+    thread_local! {
+        /// (second, UTC offset, the text): the two are all the text depends on.
+        static RECENT: RefCell<(i128, i32, Vec<u8>)> = const { RefCell::new((i128::MIN, 0, Vec::new())) };
+    }
+    let second = time::unix_micros(t).div_euclid(1_000_000);
+    let offset = zone.offset_at(i64::try_from(second).unwrap_or(0));
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if recent.0 != second || recent.1 != offset || recent.2.is_empty() {
+            recent.2.clear();
+            time::push_clf(&mut recent.2, &zone.local(t));
+            recent.0 = second;
+            recent.1 = offset;
+        }
+        out.extend_from_slice(&recent.2);
+    });
 }
 
 /// `%{Name}i`: repeated fields joined with `, `, as httpd merges them when
@@ -557,4 +615,44 @@ pub(crate) fn server_name_port(server_name: &str) -> Option<u16> {
         None => name.find(':').map_or("", |i| &name[i..]),
     };
     after_host.strip_prefix(':')?.parse().ok()
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn numbers_and_addresses_print_as_fmt_would() {
+        let mut out = Vec::new();
+        push_number(&mut out, 0u64);
+        push_number(&mut out, 404u16);
+        push_number(&mut out, u64::MAX);
+        assert_eq!(out, format!("0404{}", u64::MAX).as_bytes());
+        for ip in ["127.0.0.1", "10.255.0.9", "::1", "2001:db8::7"] {
+            let mut out = Vec::new();
+            push_ip(&mut out, ip.parse().unwrap());
+            assert_eq!(String::from_utf8(out).unwrap(), ip);
+        }
+        let mut out = Vec::new();
+        push_ip(&mut out, "::ffff:192.0.2.1".parse().unwrap());
+        assert_eq!(out, b"192.0.2.1", "an IPv4-mapped address prints as IPv4");
+    }
+
+    #[test]
+    fn the_cached_clf_time_follows_the_second_and_the_zone() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let text = |t, zone: &LogZone| {
+            let mut out = Vec::new();
+            push_clf_cached(&mut out, t, zone);
+            String::from_utf8(out).unwrap()
+        };
+        let (utc, east) = (LogZone::utc(), LogZone::fixed(3600));
+        assert_eq!(text(t, &utc), "[14/Nov/2023:22:13:20 +0000]");
+        // Same second, another zone: not the cached text.
+        assert_eq!(text(t, &east), "[14/Nov/2023:23:13:20 +0100]");
+        assert_eq!(text(t + Duration::from_millis(500), &east), "[14/Nov/2023:23:13:20 +0100]");
+        assert_eq!(text(t + Duration::from_secs(1), &east), "[14/Nov/2023:23:13:21 +0100]");
+        assert_eq!(text(t, &utc), "[14/Nov/2023:22:13:20 +0000]");
+    }
 }
