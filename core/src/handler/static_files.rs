@@ -70,7 +70,12 @@ pub(super) fn serve(
     let etag = etag::make(parts, facts, now_us, contents);
 
     let mut r = Response::new(200);
-    r.headers.push_fmt("Last-Modified", format_args!("{}", crate::http::date::HttpDate(last_modified)));
+    match crate::http::date::fixdate(last_modified) {
+        Some(text) => r.headers.push("Last-Modified", std::str::from_utf8(&text).unwrap_or_default()),
+        None => r
+            .headers
+            .push_fmt("Last-Modified", format_args!("{}", crate::http::date::HttpDate(last_modified))),
+    }
     if let Some(etag) = &etag {
         r.headers.push("ETag", etag.as_str());
     }

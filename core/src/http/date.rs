@@ -32,6 +32,36 @@ impl std::fmt::Display for HttpDate {
     }
 }
 
+/// The 29 bytes of `Sun, 06 Nov 1994 08:49:37 GMT` written directly (per
+/// response for Last-Modified, so without `core::fmt`); `None` for a year
+/// outside 0..=9999, which [`HttpDate`]'s Display prints instead.
+pub fn fixdate(secs: i64) -> Option<[u8; 29]> {
+    let c = Civil::from_unix(secs);
+    let year = u32::try_from(c.year).ok().filter(|y| *y <= 9999)?;
+    let mut out = [0u8; 29];
+    out[..3].copy_from_slice(WEEKDAYS[c.weekday as usize].as_bytes().get(..3)?);
+    out[3..5].copy_from_slice(b", ");
+    two_digits(&mut out[5..7], c.day);
+    out[7] = b' ';
+    out[8..11].copy_from_slice(MONTHS[(c.month - 1) as usize].as_bytes().get(..3)?);
+    out[11] = b' ';
+    two_digits(&mut out[12..14], year / 100);
+    two_digits(&mut out[14..16], year % 100);
+    out[16] = b' ';
+    two_digits(&mut out[17..19], c.hour);
+    out[19] = b':';
+    two_digits(&mut out[20..22], c.minute);
+    out[22] = b':';
+    two_digits(&mut out[23..25], c.second);
+    out[25..].copy_from_slice(b" GMT");
+    Some(out)
+}
+
+fn two_digits(out: &mut [u8], n: u32) {
+    out[0] = b'0' + (n / 10 % 10) as u8;
+    out[1] = b'0' + (n % 10) as u8;
+}
+
 pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
@@ -187,5 +217,14 @@ mod tests {
         let mut out = Vec::new();
         append_now(&mut out);
         assert!(parse(std::str::from_utf8(&out).unwrap()).is_some());
+    }
+
+    #[test]
+    fn fixdate_is_display_without_fmt() {
+        for secs in [0, 784_111_777, 1_700_000_000, 253_402_300_799, -1] {
+            let bytes = fixdate(secs).unwrap();
+            assert_eq!(std::str::from_utf8(&bytes).unwrap(), HttpDate(secs).to_string(), "{secs}");
+        }
+        assert_eq!(fixdate(253_402_300_800), None, "year 10000");
     }
 }
