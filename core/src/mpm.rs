@@ -9,8 +9,9 @@
 use crate::limits::Capacity;
 use crate::listen::Listener;
 use crate::pod::PipeOfDeath;
-use crate::scoreboard::Scoreboard;
+use crate::scoreboard::{Scoreboard, WorkerScore, WorkerStatus};
 use crate::server::ServerContext;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// The three Unix MPMs of Apache httpd 2.4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,6 +129,20 @@ impl ChildContext<'_> {
         crate::process::child_should_stop()
             || self.board.global().running_generation() != self.generation
             || self.board.process(self.slot).quiescing()
+    }
+
+    /// For worker thread `i` of a threaded child, on that thread: blocks
+    /// the signals the main thread handles, and takes slot `i` of this
+    /// child's row (pid, tid, generation, Ready), as httpd's
+    /// `ap_update_child_status` does when a worker starts.
+    pub fn start_worker_thread(&self, i: usize) -> &'static WorkerScore {
+        crate::process::block_signals_in_thread();
+        let slot = self.board.worker(self.slot, i);
+        slot.pid.store(std::process::id() as i32, Relaxed);
+        slot.tid.store(nix::unistd::gettid().as_raw(), Relaxed);
+        slot.generation.store(self.generation, Relaxed);
+        slot.set_status(WorkerStatus::Ready);
+        slot
     }
 }
 

@@ -2,11 +2,9 @@
 //! there is work (a request to read and answer, a response to push), and the
 //! main thread as the listener that holds every connection in between.
 
-use std::sync::atomic::Ordering::Relaxed;
-
 use httpd_core::http::Outcome;
 use httpd_core::mpm::ChildContext;
-use httpd_core::process::{self, EXIT_CHILDSICK, EXIT_OK};
+use httpd_core::process::{EXIT_CHILDSICK, EXIT_OK};
 use httpd_core::scoreboard::WorkerStatus;
 
 use crate::jobs::Jobs;
@@ -43,12 +41,7 @@ pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
 
 /// One worker: run a connection until it must wait, hand it back.
 fn worker(child: &ChildContext<'_>, i: usize, jobs: &Jobs) {
-    process::block_signals_in_thread();
-    let slot = child.board.worker(child.slot, i);
-    slot.pid.store(std::process::id() as i32, Relaxed);
-    slot.tid.store(nix::unistd::gettid().as_raw(), Relaxed);
-    slot.generation.store(child.generation, Relaxed);
-    slot.set_status(WorkerStatus::Ready);
+    let slot = child.start_worker_thread(i);
     let ctx = child.server;
     let mut had_job = false;
     while let Some(job) = jobs.next(had_job) {

@@ -33,16 +33,24 @@ impl Running {
     pub fn start(server: Server, root: &Path, args: &[&str]) -> Running {
         let mut cmd = Command::new(server.path());
         cmd.arg("-d").arg(root).args(["-f", "httpd.conf", "-DFOREGROUND"]).args(args);
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().to_ascii_uppercase().starts_with(ENV_PREFIX) {
-                cmd.env_remove(name);
+        Running::spawn(cmd, server.binary_name())
+    }
+
+    /// Runs `cmd` (a server binary with its arguments) with no inherited
+    /// `HTTPD_*` variable but `HTTPD_LISTEN=127.0.0.1:0`, and waits for the
+    /// port it announces; `name` is for messages.
+    #[track_caller]
+    pub fn spawn(mut cmd: Command, name: &str) -> Running {
+        for (var, _) in std::env::vars_os() {
+            if var.to_string_lossy().to_ascii_uppercase().starts_with(ENV_PREFIX) {
+                cmd.env_remove(var);
             }
         }
         cmd.env("HTTPD_LISTEN", "127.0.0.1:0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", server.binary_name()));
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {name}: {e}"));
         let (addr_tx, addr_rx) = mpsc::channel();
         let stdout = child.stdout.take().expect("piped stdout");
         std::thread::spawn(move || {
@@ -67,11 +75,7 @@ impl Running {
                 let _ = child.kill();
                 let _ = child.wait();
                 let errors: Vec<String> = err_rx.try_iter().collect();
-                panic!(
-                    "{} did not start within {START_LIMIT:?}:\n{}",
-                    server.binary_name(),
-                    errors.join("\n")
-                );
+                panic!("{name} did not start within {START_LIMIT:?}:\n{}", errors.join("\n"));
             }
         };
         Running { child, addr, stderr: err_rx }

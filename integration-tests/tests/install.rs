@@ -5,15 +5,12 @@
 //! `-DFOREGROUND`; the port comes from `HTTPD_LISTEN`, which replaces the
 //! embedded `Listen 127.0.0.1:8080` (a `-C Listen` line would add to it).
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use integration_tests::http::{self, START_LIMIT};
-use integration_tests::{ENV_PREFIX, TempDir, wait_for, workspace_root};
+use integration_tests::http::{self, Running};
+use integration_tests::{TempDir, wait_for, workspace_root};
 
 /// The compiled-in ServerRoot of a build made without `HTTPD_ROOT`.
 const SYSTEM_ROOT: &str = "/etc/event-server";
@@ -45,12 +42,17 @@ fn cargo_install_gives_a_server_that_serves_the_default_page_with_no_files() {
 
     let cwd = dir.mkdir("empty");
     let home = dir.mkdir("home");
-    let server = Server::start(&binary, &cwd, &home);
+    let mut cmd = Command::new(&binary);
+    cmd.arg("-DFOREGROUND").current_dir(&cwd).env("HOME", &home);
+    let mut server = Running::spawn(cmd, "the installed event-server");
     let page = http::get(server.addr, "/");
     assert_eq!(page.status, 200, "{}", page.status_line);
     assert!(page.header("Content-Type").is_some_and(|t| t.starts_with("text/html")), "{:?}", page.headers);
     assert_eq!(page.body_text(), shared_conf::INDEX_HTML);
-    server.stop();
+    let pid = nix::unistd::Pid::from_raw(server.pid() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signalling the server");
+    let status = server.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "event-server exited with {status}");
     // It wrote nothing where it ran (its logs went to stdout and stderr).
     assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0, "files left in {}", cwd.display());
     assert_eq!(std::fs::read_dir(&home).unwrap().count(), 0, "files left in {}", home.display());
@@ -112,81 +114,4 @@ fn wait_with_limit(mut child: Child, limit: Duration) -> std::process::Output {
         std::panic::resume_unwind(panic)
     });
     std::process::Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
-}
-
-/// The installed server, stopped by pid when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Server {
-    /// Starts `binary -DFOREGROUND` in `cwd` with HOME `home`, no inherited
-    /// `HTTPD_*` variable but `HTTPD_LISTEN=127.0.0.1:0`, and waits for the
-    /// port it announces.
-    fn start(binary: &Path, cwd: &Path, home: &Path) -> Server {
-        let mut cmd = Command::new(binary);
-        cmd.arg("-DFOREGROUND").current_dir(cwd).env("HOME", home);
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().to_ascii_uppercase().starts_with(ENV_PREFIX) {
-                cmd.env_remove(name);
-            }
-        }
-        cmd.env("HTTPD_LISTEN", "127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let (tx, rx) = mpsc::channel();
-        let stdout = child.stdout.take().expect("piped stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) =
-                    line.strip_prefix("listening on http://").and_then(|a| a.strip_suffix('/'))
-                {
-                    let _ = tx.send(addr.to_string());
-                }
-            }
-        });
-        let (err_tx, err_rx) = mpsc::channel();
-        let stderr = child.stderr.take().expect("piped stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = err_tx.send(line);
-            }
-        });
-        // Held from here, so a panic below stops it.
-        let mut server = Server { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
-        match rx.recv_timeout(START_LIMIT) {
-            Ok(addr) => server.addr = addr.parse().expect("a socket address"),
-            Err(_) => {
-                let errors: Vec<String> = err_rx.try_iter().collect();
-                panic!(
-                    "the installed event-server did not start within {START_LIMIT:?}:\n{}",
-                    errors.join("\n")
-                );
-            }
-        }
-        server
-    }
-
-    /// TERM by pid, then waits (polling) for it to exit.
-    fn stop(mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signalling the server");
-        let status = wait_for("the server to exit", Duration::from_secs(15), || {
-            self.child.try_wait().expect("waiting for the server")
-        });
-        assert!(status.success(), "event-server exited with {status}");
-    }
-}
-
-impl Drop for Server {
-    /// A test that failed midway leaks no server.
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }

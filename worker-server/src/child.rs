@@ -4,7 +4,6 @@
 //! stops the child (gracefully) on USR1, the pipe of death, a new
 //! generation, or after MaxConnectionsPerChild connections.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use httpd_core::accept::{AcceptSet, Next};
@@ -46,12 +45,7 @@ pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
 
 /// One worker thread: take a connection, serve it, be idle again.
 fn worker(child: &ChildContext<'_>, i: usize, handoff: &Handoff) {
-    process::block_signals_in_thread();
-    let slot = child.board.worker(child.slot, i);
-    slot.pid.store(std::process::id() as i32, Relaxed);
-    slot.tid.store(nix::unistd::gettid().as_raw(), Relaxed);
-    slot.generation.store(child.generation, Relaxed);
-    slot.set_status(WorkerStatus::Ready);
+    let slot = child.start_worker_thread(i);
     while let Some(stream) = handoff.next() {
         driver::serve(stream, child.server, Some(slot));
         slot.set_status(WorkerStatus::Ready);

@@ -17,6 +17,7 @@ use super::input::InputBuffer;
 use super::message::{Body, ConnInfo, Request, Response, Version};
 use super::output::{FileIo, Transport, WriteState, Writer};
 use super::parse::{self, Limits, RequestError};
+use super::short::Short;
 use super::status::{self, ErrorContext};
 use crate::logs::{ConnStatus, LogEntry};
 use crate::scoreboard::{WorkerScore, WorkerStatus, now_micros};
@@ -576,42 +577,6 @@ impl Connection {
     fn close(&mut self) -> Outcome {
         self.state = State::Closed;
         Outcome::Close
-    }
-}
-
-/// Text for one of the scoreboard's fixed-size fields, made on the stack so
-/// that ExtendedStatus costs no allocation per request: what does not fit
-/// is cut (at a character boundary), as the field would cut it.
-struct Short<const N: usize> {
-    bytes: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> Default for Short<N> {
-    fn default() -> Self {
-        Short { bytes: [0; N], len: 0 }
-    }
-}
-
-impl<const N: usize> Short<N> {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
-    }
-
-    fn make_ascii_lowercase(&mut self) {
-        self.bytes[..self.len].make_ascii_lowercase();
-    }
-}
-
-impl<const N: usize> std::fmt::Write for Short<N> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let mut take = s.len().min(N - self.len);
-        while !s.is_char_boundary(take) {
-            take -= 1;
-        }
-        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
-        self.len += take;
-        Ok(())
     }
 }
 

@@ -12,6 +12,7 @@ mod message;
 pub mod output;
 pub mod parse;
 mod pool;
+mod short;
 pub mod status;
 
 pub use conn::{Connection, Outcome};
