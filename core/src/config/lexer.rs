@@ -20,7 +20,9 @@ pub(crate) struct Line {
 /// Splits `source` into logical lines, skipping blank lines and comments.
 ///
 /// The line number is that of the first physical line, as httpd reports it.
-pub(crate) fn logical_lines(source: &str) -> Result<Vec<Line>, String> {
+/// A line over [`MAX_LINE_LEN`] is refused with the number of its first
+/// physical line.
+pub(crate) fn logical_lines(source: &str) -> Result<Vec<Line>, (usize, String)> {
     let mut lines = Vec::new();
     let mut pending: Option<Line> = None;
     for (idx, raw) in source.split('\n').enumerate() {
@@ -32,7 +34,7 @@ pub(crate) fn logical_lines(source: &str) -> Result<Vec<Line>, String> {
         let line = pending.get_or_insert_with(|| Line { number: idx + 1, text: String::new() });
         line.text.push_str(body);
         if line.text.len() > MAX_LINE_LEN {
-            return Err(format!("line too long: more than {MAX_LINE_LEN} bytes"));
+            return Err((line.number, format!("line too long: more than {MAX_LINE_LEN} bytes")));
         }
         if continues {
             continue;
@@ -54,19 +56,23 @@ pub(crate) fn logical_lines(source: &str) -> Result<Vec<Line>, String> {
 }
 
 /// Splits a directive's arguments into words, as `ap_getword_conf`.
-pub(crate) fn words(args: &str) -> Vec<String> {
+///
+/// A quote left open is refused: httpd takes the rest of the line as the
+/// word, so `ServerAdmin "a@b` silently gets `a@b` and a forgotten quote
+/// before more words silently swallows them.
+pub(crate) fn words(args: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut rest = args.trim_start();
     while !rest.is_empty() {
-        let (word, after) = next_word(rest);
+        let (word, after) = next_word(rest)?;
         out.push(word);
         rest = after.trim_start();
     }
-    out
+    Ok(out)
 }
 
 /// The first word of `s` (which starts with a non-blank) and the rest.
-fn next_word(s: &str) -> (String, &str) {
+fn next_word(s: &str) -> Result<(String, &str), String> {
     let mut chars = s.char_indices().peekable();
     let quote = match s.chars().next() {
         Some(q @ ('"' | '\'')) => {
@@ -89,20 +95,31 @@ fn next_word(s: &str) -> (String, &str) {
                     }
                     word.push(c);
                 } else if c == q {
-                    return (word, &s[i + c.len_utf8()..]);
+                    return Ok((word, &s[i + c.len_utf8()..]));
                 } else {
                     word.push(c);
                 }
             }
             None => {
                 if c.is_whitespace() {
-                    return (word, &s[i..]);
+                    return Ok((word, &s[i..]));
                 }
                 word.push(c);
             }
         }
     }
-    (word, "")
+    match quote {
+        Some(q) => Err(format!("unterminated quote: the {q} that opens {} is never closed", shorten(s))),
+        None => Ok((word, "")),
+    }
+}
+
+/// At most 40 characters of `s`, for an error message.
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 /// Splits a logical line into the directive name and the raw argument text.
@@ -155,37 +172,46 @@ mod tests {
 
     #[test]
     fn hash_after_directive_is_not_a_comment() {
-        assert_eq!(words("x@y # c"), vec!["x@y", "#", "c"]);
+        assert_eq!(words("x@y # c").unwrap(), vec!["x@y", "#", "c"]);
     }
 
     #[test]
     fn words_split_on_whitespace() {
-        assert_eq!(words("  a \t b   c "), vec!["a", "b", "c"]);
+        assert_eq!(words("  a \t b   c ").unwrap(), vec!["a", "b", "c"]);
     }
 
     #[test]
     fn quotes_group_words() {
-        assert_eq!(words(r#""%h %l" common"#), vec!["%h %l", "common"]);
-        assert_eq!(words("'a b' c"), vec!["a b", "c"]);
-        assert_eq!(words(r#""""#), vec![""]);
+        assert_eq!(words(r#""%h %l" common"#).unwrap(), vec!["%h %l", "common"]);
+        assert_eq!(words("'a b' c").unwrap(), vec!["a b", "c"]);
+        assert_eq!(words(r#""""#).unwrap(), vec![""]);
     }
 
     #[test]
     fn escapes_inside_quotes() {
-        assert_eq!(words(r#""a \"b\" c""#), vec![r#"a "b" c"#]);
-        assert_eq!(words(r"'it\'s'"), vec!["it's"]);
-        assert_eq!(words(r#""back\\slash""#), vec![r"back\slash"]);
-        assert_eq!(words(r#""keep \n literal""#), vec![r"keep \n literal"]);
+        assert_eq!(words(r#""a \"b\" c""#).unwrap(), vec![r#"a "b" c"#]);
+        assert_eq!(words(r"'it\'s'").unwrap(), vec!["it's"]);
+        assert_eq!(words(r#""back\\slash""#).unwrap(), vec![r"back\slash"]);
+        assert_eq!(words(r#""keep \n literal""#).unwrap(), vec![r"keep \n literal"]);
     }
 
     #[test]
     fn quote_inside_a_word_is_literal() {
-        assert_eq!(words(r#"a"b c"#), vec![r#"a"b"#, "c"]);
+        assert_eq!(words(r#"a"b c"#).unwrap(), vec![r#"a"b"#, "c"]);
     }
 
     #[test]
-    fn unterminated_quote_takes_rest_of_line() {
-        assert_eq!(words(r#""a b"#), vec!["a b"]);
+    fn unterminated_quote_is_refused() {
+        assert_eq!(
+            words(r#"x "a b"#).unwrap_err(),
+            r#"unterminated quote: the " that opens "a b is never closed"#
+        );
+    }
+
+    #[test]
+    fn overlong_line_names_its_first_line() {
+        let long = format!("A\nB {}\\\nC\n", "x".repeat(MAX_LINE_LEN));
+        assert_eq!(logical_lines(&long).unwrap_err().0, 2);
     }
 
     #[test]

@@ -92,12 +92,12 @@ pub(crate) fn environment(
             continue;
         };
         let Effect::Value(parse, _) = spec.effect else { unreachable!("filtered on Effect::Value") };
-        let args = lexer::words(&raw);
         let env_error = |message: String| ConfigError::Environment {
             variable: variable.clone(),
             directive: spec.name.to_string(),
             message,
         };
+        let args = lexer::words(&raw).map_err(env_error)?;
         spec.args.check(spec.name, spec.description, &args).map_err(env_error)?;
         let value = parse(spec.name, &args).map_err(env_error)?;
         out.push(Contribution {

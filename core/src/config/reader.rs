@@ -21,6 +21,12 @@ use crate::mpm::MpmKind;
 /// httpd's AP_MAX_INCLUDE_DEPTH.
 const MAX_INCLUDE_DEPTH: usize = 128;
 
+/// Sections (conditionals included) open at once, across Includes. httpd
+/// sets no limit and recurses once per level, so a deep enough nest (a
+/// generated or hostile file) overflows its stack; no real configuration
+/// nests more than a handful.
+const MAX_SECTION_NESTING: usize = 128;
+
 /// The pseudo-file name httpd gives `-C` and `-c` directives.
 pub const COMMAND_LINE_FILE: &str = "-c/-C directives";
 
@@ -54,6 +60,8 @@ pub(crate) struct Reader<'e> {
     /// The `Include` lines that led to the file being read, outermost first.
     include_chain: Vec<Location>,
     loaded_modules: Vec<String>,
+    /// Sections open at the line being read, across Includes.
+    nesting: usize,
 }
 
 impl<'e> Reader<'e> {
@@ -68,7 +76,15 @@ impl<'e> Reader<'e> {
         for name in defines {
             out.defines.push(Define { name: name.clone(), value: None });
         }
-        Reader { mpm, env, out, reading: Vec::new(), include_chain: Vec::new(), loaded_modules: Vec::new() }
+        Reader {
+            mpm,
+            env,
+            out,
+            reading: Vec::new(),
+            include_chain: Vec::new(),
+            loaded_modules: Vec::new(),
+            nesting: 0,
+        }
     }
 
     /// Reads `-C`/`-c` directives, one per entry.
@@ -107,7 +123,8 @@ impl<'e> Reader<'e> {
     }
 
     fn read_text(&mut self, text: &str, file: &str, origin: Origin) -> Result<(), ConfigError> {
-        let lines = lexer::logical_lines(text).map_err(|message| self.read_error(file, 0, "", message))?;
+        let lines =
+            lexer::logical_lines(text).map_err(|(line, message)| self.read_error(file, line, "", message))?;
         let mut nodes = Vec::new();
         self.block(&mut lines.iter(), file, origin, &mut nodes, None, 0)?;
         self.out.nodes.extend(nodes);
@@ -151,24 +168,34 @@ impl<'e> Reader<'e> {
 
             if word.starts_with('<') {
                 let (name, args) = self.section_head(&text, file, line.number)?;
-                let args = lexer::words(&args);
+                let args = lexer::words(&args).map_err(|m| self.read_error(file, line.number, &name, m))?;
+                if self.nesting >= MAX_SECTION_NESTING {
+                    let message = format!("<{name}> is nested more than {MAX_SECTION_NESTING} sections deep");
+                    return Err(self.read_error(file, line.number, &name, message));
+                }
                 if is_conditional(&name) {
                     if self.condition_holds(&name, &args, file, line.number)? {
-                        self.block(lines, file, origin, out, Some((&name, &at)), depth)?;
+                        self.nesting += 1;
+                        let read = self.block(lines, file, origin, out, Some((&name, &at)), depth);
+                        self.nesting -= 1;
+                        read?;
                     } else {
-                        skip_to_end(lines, &name)
-                            .map_err(|m| self.read_error(file, line.number, &name, m))?;
+                        skip_to_end(lines, &name, MAX_SECTION_NESTING - self.nesting)
+                            .map_err(|(n, m)| self.read_error(file, n.unwrap_or(line.number), &name, m))?;
                     }
                 } else {
                     let mut node =
                         Node { name: format!("<{name}"), args, at: at.clone(), origin, children: Vec::new() };
-                    self.block(lines, file, origin, &mut node.children, Some((&name, &at)), depth)?;
+                    self.nesting += 1;
+                    let read = self.block(lines, file, origin, &mut node.children, Some((&name, &at)), depth);
+                    self.nesting -= 1;
+                    read?;
                     out.push(node);
                 }
                 continue;
             }
 
-            let args = lexer::words(rest);
+            let args = lexer::words(rest).map_err(|m| self.read_error(file, line.number, word, m))?;
             let canonical = directives::lookup(word, self.mpm)
                 .filter(|d| matches!(d.effect, directives::Effect::ReadTime))
                 .map(|d| d.name);
@@ -421,7 +448,7 @@ impl<'e> Reader<'e> {
             .map_err(|e| self.read_error(&at.file, at.line, "Include", e.message().to_string()))?;
         let file = path.display().to_string();
         self.out.includes.push(IncludedFile { depth, line: at.line, path: file.clone() });
-        let lines = lexer::logical_lines(&text).map_err(|m| self.read_error(&file, 0, "", m))?;
+        let lines = lexer::logical_lines(&text).map_err(|(n, m)| self.read_error(&file, n, "", m))?;
         self.reading.push(canonical);
         self.include_chain.push(at.clone());
         let result = self.block(&mut lines.iter(), &file, origin, out, None, depth);
@@ -505,23 +532,37 @@ fn is_conditional(name: &str) -> bool {
 }
 
 /// Skips a false conditional up to its end tag, checking that sections nested
-/// inside it are balanced, as httpd's `ap_soak_end_container`.
-fn skip_to_end<'l>(lines: &mut impl Iterator<Item = &'l Line>, name: &str) -> Result<(), String> {
-    while let Some(line) = lines.next() {
+/// inside it are balanced, as httpd's `ap_soak_end_container`; at most `room`
+/// more levels deep. An error about a nested line carries that line's number.
+fn skip_to_end<'l>(
+    lines: &mut impl Iterator<Item = &'l Line>,
+    name: &str,
+    room: usize,
+) -> Result<(), (Option<usize>, String)> {
+    let mut open: Vec<&str> = vec![name];
+    for line in lines {
         let (word, _) = lexer::split_directive(&line.text);
+        let innermost = open.last().copied().unwrap_or(name);
         if let Some(closing) = word.strip_prefix("</") {
             let closing = closing.trim_end_matches('>');
-            return if closing.eq_ignore_ascii_case(name) {
-                Ok(())
-            } else {
-                Err(format!("Expected </{name}> but saw </{closing}>"))
-            };
-        }
-        if let Some(nested) = word.strip_prefix('<') {
-            skip_to_end(lines, nested.trim_end_matches('>'))?;
+            if !closing.eq_ignore_ascii_case(innermost) {
+                return Err((None, format!("Expected </{innermost}> but saw </{closing}>")));
+            }
+            open.pop();
+            if open.is_empty() {
+                return Ok(());
+            }
+        } else if let Some(nested) = word.strip_prefix('<') {
+            if open.len() > room {
+                let nested = nested.trim_end_matches('>');
+                let message = format!("<{nested}> is nested more than {MAX_SECTION_NESTING} sections deep");
+                return Err((Some(line.number), message));
+            }
+            open.push(nested.trim_end_matches('>'));
         }
     }
-    Err(format!("Expected </{name}> before end of configuration"))
+    let innermost = open.last().copied().unwrap_or(name);
+    Err((None, format!("Expected </{innermost}> before end of configuration")))
 }
 
 fn read_config_file(path: &Path) -> Result<String, ConfigError> {
