@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod docroot;
 pub mod dump;
+pub mod fault;
 pub mod handler;
 pub mod http;
 pub mod limits;

@@ -3,6 +3,7 @@
 //! main thread as the listener that holds every connection in between.
 
 use httpd_core::http::Outcome;
+use httpd_core::logs::panics::contain;
 use httpd_core::mpm::ChildContext;
 use httpd_core::process::{EXIT_CHILDSICK, EXIT_OK};
 use httpd_core::scoreboard::WorkerStatus;
@@ -52,14 +53,19 @@ fn worker(child: &ChildContext<'_>, i: usize, jobs: &Jobs) {
         } else {
             conn.engine.attach_slot(Some(slot));
         }
-        let outcome = if job.timed_out {
-            match conn.engine.timed_out(ctx) {
-                Outcome::Close => Outcome::Close,
-                _ => conn.engine.step(&mut conn.stream, ctx),
+        // A panic while serving ends that connection only: it goes back
+        // to the listener as closed.
+        let outcome = contain(Some(slot), || {
+            if job.timed_out {
+                match conn.engine.timed_out(ctx) {
+                    Outcome::Close => Outcome::Close,
+                    _ => conn.engine.step(&mut conn.stream, ctx),
+                }
+            } else {
+                conn.engine.step(&mut conn.stream, ctx)
             }
-        } else {
-            conn.engine.step(&mut conn.stream, ctx)
-        };
+        })
+        .unwrap_or(Outcome::Close);
         if matches!(outcome, Outcome::KeepAlive | Outcome::Close) {
             // Here rather than in the listener (which closes the connection
             // or parks it): the buffers go to this thread's pool, which its

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use httpd_core::accept::{AcceptSet, Next};
 use httpd_core::http::driver;
+use httpd_core::logs::panics::contain;
 use httpd_core::mpm::ChildContext;
 use httpd_core::process::{EXIT_CHILDSICK, EXIT_OK};
 use httpd_core::scoreboard::WorkerStatus;
@@ -37,7 +38,8 @@ pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
         match waiting.next(child.pod, RECHECK) {
             Next::Connection(stream) => {
                 served += 1;
-                driver::serve(stream, child.server, Some(worker));
+                // A panic while serving ends that connection only.
+                contain(Some(worker), || driver::serve(stream, child.server, Some(worker)));
                 worker.set_status(WorkerStatus::Ready);
             }
             Next::Stop => return EXIT_OK,

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use httpd_core::accept::{AcceptSet, Next};
 use httpd_core::http::driver;
+use httpd_core::logs::panics::contain;
 use httpd_core::mpm::ChildContext;
 use httpd_core::process::{self, EXIT_CHILDSICK, EXIT_OK};
 use httpd_core::scoreboard::WorkerStatus;
@@ -47,7 +48,8 @@ pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
 fn worker(child: &ChildContext<'_>, i: usize, handoff: &Handoff) {
     let slot = child.start_worker_thread(i);
     while let Some(stream) = handoff.next() {
-        driver::serve(stream, child.server, Some(slot));
+        // A panic while serving ends that connection only.
+        contain(Some(slot), || driver::serve(stream, child.server, Some(slot)));
         slot.set_status(WorkerStatus::Ready);
     }
     slot.set_status(WorkerStatus::Dead);

@@ -288,6 +288,7 @@ fn respond(x: &Exchange<'_>) -> Outcome {
 
 fn respond_in(x: &Exchange<'_>, scratch: &mut Scratch) -> Outcome {
     let req = x.req;
+    crate::fault::on_request(x.target.path);
     let Scratch { uri, index } = scratch;
     if req.target == "*" {
         // OPTIONS * : 200 with no Allow and no type (observed); any other

@@ -21,15 +21,23 @@
 //! and replaces the child as it replaces any child that dies. A thread that
 //! unwound would leave its child half alive: its worker gone for good, its
 //! connections and scoreboard slot stranded, and in a threaded child the
-//! other threads waiting for it forever. Catching a panic at the connection
-//! boundary, so that it ends only that connection, is issue 11's.
+//! other threads waiting for it forever.
+//!
+//! Except at the connection boundary: a worker serves each connection under
+//! [`contain`], and a panic there (a bug hit by one request) is logged with
+//! the request line and client its scoreboard slot shows, unwinds to that
+//! boundary, which drops (closes) the connection, and the worker goes on
+//! serving others. Only a panic outside any connection (a listener, the
+//! child's set-up) still ends the child.
 
 use std::any::Any;
-use std::panic::PanicHookInfo;
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, PanicHookInfo};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::error_log;
+use crate::scoreboard::WorkerScore;
 
 /// The exit status of a process ended by a panic (Rust's own, for a panic
 /// that leaves `main`).
@@ -38,13 +46,34 @@ pub const EXIT_PANIC: i32 = 101;
 static INSTALL: Once = Once::new();
 static END_PROCESS: AtomicBool = AtomicBool::new(false);
 
+thread_local! {
+    /// Set while this thread serves a connection under [`contain`] (with the
+    /// scoreboard slot that shows its request, if any).
+    static SERVING: Cell<Option<Option<&'static WorkerScore>>> = const { Cell::new(None) };
+}
+
+/// Runs `serve` (one connection, to its end) so that a panic inside it ends
+/// only that connection: its line is logged with the request and client
+/// `slot` shows, everything `serve` owned (the socket first) is dropped as
+/// the panic unwinds, and `None` is returned. The caller resets the slot.
+pub fn contain<R>(slot: Option<&'static WorkerScore>, serve: impl FnOnce() -> R) -> Option<R> {
+    let outer = SERVING.replace(Some(slot));
+    // AssertUnwindSafe: what `serve` shares with the rest of the thread is
+    // the per-thread buffer pool and the scoreboard slot; a pool buffer left
+    // half written is cleared before reuse, and the caller resets the slot.
+    let result = std::panic::catch_unwind(AssertUnwindSafe(serve));
+    SERVING.set(outer);
+    result.ok()
+}
+
 /// Installs the panic hook (once per process; later calls do nothing).
 pub fn install_hook() {
     INSTALL.call_once(|| {
         let rust_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let end = END_PROCESS.load(Ordering::SeqCst);
-            let logged = log_panic(info, end);
+            let serving = SERVING.try_with(Cell::get).ok().flatten();
+            let end = END_PROCESS.load(Ordering::SeqCst) && serving.is_none();
+            let logged = log_panic(info, end, serving);
             if !logged || std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
                 rust_hook(info);
             }
@@ -68,11 +97,15 @@ pub fn end_process_on_panic() {
 
 /// Writes the panic's error-log line; false when the error log is not
 /// started or the line could not be written.
-fn log_panic(info: &PanicHookInfo<'_>, ends_process: bool) -> bool {
+fn log_panic(info: &PanicHookInfo<'_>, ends_process: bool, serving: Option<Option<&WorkerScore>>) -> bool {
     let thread = std::thread::current();
     let location = info.location().map(|l| (l.file(), l.line(), l.column()));
     let message = payload_text(info.payload());
-    let ending = if ends_process { "; the process exits (status 101)" } else { "" };
+    let ending = match serving {
+        _ if ends_process => "; the process exits (status 101)".to_string(),
+        Some(slot) => connection_ending(slot),
+        None => String::new(),
+    };
     match location {
         Some((file, line, column)) => error_log::write_unfiltered(
             "core",
@@ -87,6 +120,18 @@ fn log_panic(info: &PanicHookInfo<'_>, ends_process: bool) -> bool {
             "error",
             format_args!("panic in thread '{}': {message}{ending}", thread_name(&thread)),
         ),
+    }
+}
+
+/// What a contained panic ends: the connection, with the request and client
+/// its slot shows (when ExtendedStatus keeps them).
+fn connection_ending(slot: Option<&WorkerScore>) -> String {
+    let request = slot.map(|s| s.request.get()).unwrap_or_default();
+    let client = slot.map(|s| s.client.get()).unwrap_or_default();
+    match (request.is_empty(), client.is_empty()) {
+        (false, false) => format!("; request \"{request}\" from {client} failed, its connection is closed"),
+        (false, true) => format!("; request \"{request}\" failed, its connection is closed"),
+        _ => "; its connection is closed".to_string(),
     }
 }
 

@@ -28,7 +28,7 @@ fn a_panic_is_written_to_the_error_log_and_ends_a_serving_process() {
     let stderr = String::from_utf8_lossy(&child.stderr);
     assert_eq!(child.status.code(), Some(EXIT_PANIC), "error log:\n{text}\nstderr:\n{stderr}");
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines.len(), 3, "{text}");
     let file = file!();
     // A panic caught further up (issue 11's connection boundary): logged,
     // and the process goes on.
@@ -37,8 +37,18 @@ fn a_panic_is_written_to_the_error_log_and_ends_a_serving_process() {
     assert!(ids.starts_with(&format!("{}:tid ", child_pid(&text))), "{ids}");
     assert!(message.starts_with(&format!("panic in thread 'conn-1' at {file}:")), "{message}");
     assert!(message.ends_with(": caught at the boundary 1"), "{message}");
-    // Once the process serves, a panic ends it, its line written first.
-    let fatal = lines[1].split_once("] [core:error] [pid ").unwrap().1.split_once("] ").unwrap().1;
+    // Once the process serves, a panic inside a connection's boundary ends
+    // only that connection.
+    let contained = lines[1].split_once("] [core:error] [pid ").unwrap().1.split_once("] ").unwrap().1;
+    assert!(contained.starts_with(&format!("panic in thread 'worker-5' at {file}:")), "{contained}");
+    assert!(
+        contained.ends_with(
+            ": bad request; request \"GET /boom HTTP/1.1\" from 10.1.2.3 failed, its connection is closed"
+        ),
+        "{contained}"
+    );
+    // Outside it, a panic ends the process, its line written first.
+    let fatal = lines[2].split_once("] [core:error] [pid ").unwrap().1.split_once("] ").unwrap().1;
     assert!(fatal.starts_with(&format!("panic in thread 'worker-7' at {file}:")), "{fatal}");
     assert!(fatal.ends_with(": worker 7 fails; the process exits (status 101)"), "{fatal}");
     // Rust's own message is not printed when the line went to the error log.
@@ -66,6 +76,15 @@ fn panicking_process() {
         .unwrap();
     assert!(caught.join().unwrap());
     end_process_on_panic();
+    let board = crate::scoreboard::Scoreboard::create(1, 1).unwrap();
+    let slot = board.worker(0, 0);
+    slot.request.set("GET /boom HTTP/1.1", false);
+    slot.client.set("10.1.2.3", false);
+    let contained = std::thread::Builder::new()
+        .name("worker-5".into())
+        .spawn(move || contain(Some(slot), || -> u32 { panic!("bad request") }))
+        .unwrap();
+    assert_eq!(contained.join().unwrap(), None);
     let worker = std::thread::Builder::new()
         .name("worker-7".into())
         .spawn(|| {
