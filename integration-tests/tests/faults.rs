@@ -7,8 +7,12 @@ use std::io::Write;
 use std::process::Command;
 
 use integration_tests::http::{Running, connect, read_to_close};
-use integration_tests::supervised::{error_log, get_small_kept_alive, site, spares, wait_children, wait_log};
-use integration_tests::{Server, supervised_servers};
+use integration_tests::supervised::{
+    LIMIT, Loop, error_log, get_small_kept_alive, graceful_restart_notice, signal, site, spares,
+    wait_children, wait_log,
+};
+use integration_tests::{Server, children_of, is_alive, supervised_servers, wait_for, wait_until};
+use nix::sys::signal::Signal;
 
 /// httpd_core::fault::PANIC_PATH_VAR: a request for this path panics in a
 /// debug binary's handler, as a bug would.
@@ -58,6 +62,60 @@ supervised_servers!(a_panic_in_a_request_ends_only_its_connection, |server| {
     }
     let mut fresh = connect(httpd.addr);
     get_small_kept_alive(&mut fresh, "after the panic, on a new connection");
-    assert!(children.iter().all(|&c| integration_tests::is_alive(c)), "a child died: {children:?}");
+    assert!(children.iter().all(|&c| is_alive(c)), "a child died: {children:?}");
     assert!(!error_log(&root).contains("exit status 101"), "{}", error_log(&root));
+});
+
+supervised_servers!(a_broken_config_at_a_restart_keeps_the_old_generation_serving, |server| {
+    let (min, max) = if server.is_threaded() { (2, 8) } else { (2, 6) };
+    let root = site(server, &spares(server, 2, min, max));
+    let httpd = Running::start(server, root.path(), &[]);
+    let (parent, addr) = (httpd.pid(), httpd.addr);
+    let first = wait_children(parent, 2);
+    let good = std::fs::read_to_string(root.join("httpd.conf")).unwrap();
+    let lines = good.lines().count();
+    let conf = root.join("httpd.conf");
+    let requests = Loop::start(addr, usize::MAX, |_| {});
+
+    // A value that does not parse, then a line that is no directive: at
+    // USR1 and at HUP the parent logs the error with its file and line and
+    // the first generation goes on serving.
+    let broken = [("Timeout thirty", Signal::SIGUSR1), ("NoSuchDirective on", Signal::SIGHUP)];
+    for (k, (line, sig)) in broken.into_iter().enumerate() {
+        std::fs::write(&conf, format!("{good}{line}\n")).unwrap();
+        // `-k graceful` checks the configuration first and refuses.
+        let env = [("HTTPD_LISTEN", "127.0.0.1:0")];
+        let out = server.run_in(root.path(), &["-k", "graceful"], &env);
+        assert_ne!(
+            out.code(),
+            Some(0),
+            "-k graceful sent a signal with a broken config:\n{}",
+            out.describe()
+        );
+        assert!(out.stderr.contains(&format!("line {}", lines + 1)), "{}", out.describe());
+        let served = requests.served();
+        signal(parent, sig);
+        let log = wait_log(&root, "still serving with the previous configuration", k + 1);
+        let at = format!("Syntax error on line {} of {}", lines + 1, conf.display());
+        assert!(log.contains(&at), "the error does not name {at}:\n{log}");
+        wait_for("requests after the refused restart", LIMIT, || {
+            (requests.served() >= served + 20).then_some(())
+        });
+        assert_eq!(children_of(parent), first, "the first generation was replaced");
+    }
+
+    // The next good configuration is taken at the next signal.
+    std::fs::write(&conf, &good).unwrap();
+    signal(parent, Signal::SIGUSR1);
+    // The broken USR1 above was logged too, before its configuration failed.
+    wait_log(&root, graceful_restart_notice(server), 2);
+    wait_until("the first generation's children to exit", LIMIT, || {
+        let left: Vec<u32> = first.iter().copied().filter(|&c| is_alive(c)).collect();
+        if left.is_empty() { Ok(()) } else { Err(format!("{left:?} of {first:?}")) }
+    });
+    let served = requests.served();
+    wait_for("requests after the good restart", LIMIT, || (requests.served() >= served + 20).then_some(()));
+    let (made, failures) = requests.finish();
+    assert!(failures.is_empty(), "{} of {made} requests failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(is_alive(parent), "the parent exited");
 });
