@@ -18,6 +18,7 @@ use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTime
 
 use crate::listen::Listener;
 use crate::pod::PipeOfDeath;
+use crate::shortage::{self, Shortage};
 
 /// The epoll token of the pipe of death; listeners use their index.
 const POD: u64 = u64::MAX;
@@ -34,8 +35,9 @@ pub enum Ready {
 /// Why accepting failed for good.
 #[derive(Debug)]
 pub enum AcceptError {
-    /// Out of descriptors or memory: the child should exit with CHILDSICK
-    /// so the parent slows down.
+    /// Out of descriptors (answered 503 through a spare descriptor, see
+    /// `shortage`) or memory (the child exits with CHILDSICK so the parent
+    /// slows down).
     Resources(std::io::Error),
     Other(std::io::Error),
 }
@@ -47,7 +49,7 @@ pub enum Next {
     Connection(TcpStream),
     /// The pipe of death chose this child: exit.
     Stop,
-    /// Out of descriptors or memory (logged): exit with CHILDSICK.
+    /// Out of memory, or the wait failed (logged): exit with CHILDSICK.
     Sick,
     /// Nothing this time (a timeout, a signal, a connection taken by another
     /// child): look at the stop conditions and wait again.
@@ -58,6 +60,10 @@ pub struct AcceptSet<'a> {
     epoll: Epoll,
     listeners: &'a [Listener],
     events: [EpollEvent; 8],
+    /// Out of descriptors: answer 503 through a spare, or pause accepting.
+    shortage: Shortage,
+    /// The listeners are out of the epoll set for a shortage pause.
+    paused: bool,
 }
 
 impl<'a> AcceptSet<'a> {
@@ -65,18 +71,43 @@ impl<'a> AcceptSet<'a> {
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
         for (i, l) in listeners.iter().enumerate() {
             l.socket.set_nonblocking(true).map_err(|_| nix::errno::Errno::EINVAL)?;
-            epoll.add(
-                &l.socket,
-                EpollEvent::new(EpollFlags::EPOLLIN | EpollFlags::EPOLLEXCLUSIVE, i as u64),
-            )?;
+            epoll.add(&l.socket, Self::listener_event(i))?;
         }
         epoll.add(pod.read_fd(), EpollEvent::new(EpollFlags::EPOLLIN, POD))?;
-        Ok(AcceptSet { epoll, listeners, events: [EpollEvent::empty(); 8] })
+        Ok(AcceptSet {
+            epoll,
+            listeners,
+            events: [EpollEvent::empty(); 8],
+            shortage: Shortage::new(),
+            paused: false,
+        })
+    }
+
+    fn listener_event(i: usize) -> EpollEvent {
+        EpollEvent::new(EpollFlags::EPOLLIN | EpollFlags::EPOLLEXCLUSIVE, i as u64)
+    }
+
+    /// Takes the listeners out of the wait set (a shortage pause), or puts
+    /// them back once the pause is over. Returns how long the pause lasts.
+    fn pause_listeners(&mut self) -> Option<Duration> {
+        let left = self.shortage.paused();
+        if left.is_some() != self.paused {
+            self.paused = left.is_some();
+            for (i, l) in self.listeners.iter().enumerate() {
+                let _ = if self.paused {
+                    self.epoll.delete(&l.socket)
+                } else {
+                    self.epoll.add(&l.socket, Self::listener_event(i))
+                };
+            }
+        }
+        left
     }
 
     /// Waits up to `timeout` for a connection or the pipe of death; the
     /// loop both prefork's child and worker's listener run around it.
     pub fn next(&mut self, pod: &PipeOfDeath, timeout: Duration) -> Next {
+        let timeout = self.pause_listeners().map_or(timeout, |left| left.min(timeout));
         let ready = match self.wait(timeout) {
             Ok(ready) => ready,
             Err(e) => {
@@ -91,6 +122,20 @@ impl<'a> AcceptSet<'a> {
                 Ready::Listener(i) => match self.accept(i) {
                     Ok(Some(stream)) => return Next::Connection(stream),
                     Ok(None) => {}
+                    Err(AcceptError::Resources(e)) if shortage::is_shortage(&e) => {
+                        // Every waiting client answered 503 while the
+                        // shortage lasts (bounded per wake-up), then a pause.
+                        for _ in 0..64 {
+                            if !self.shortage.shed(&self.listeners[i].socket, &e) {
+                                break;
+                            }
+                            match self.accept(i) {
+                                Ok(Some(stream)) => return Next::Connection(stream),
+                                Err(AcceptError::Resources(again)) if shortage::is_shortage(&again) => {}
+                                _ => break,
+                            }
+                        }
+                    }
                     Err(AcceptError::Resources(e)) => {
                         log::error!(target: "mpm", "AH00145: accept: {e}; exiting so the parent slows down");
                         return Next::Sick;

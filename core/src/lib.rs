@@ -26,6 +26,7 @@ mod run;
 pub mod scoreboard;
 pub mod serve;
 pub mod server;
+pub mod shortage;
 pub mod spare_threads;
 pub mod supervisor;
 

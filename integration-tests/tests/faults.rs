@@ -4,9 +4,12 @@
 //! faults` reports the timings.
 
 use std::io::Write;
+use std::net::TcpStream;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use integration_tests::http::{Running, connect, read_to_close};
+use integration_tests::http::{Running, connect, read_response, read_to_close};
 use integration_tests::supervised::{
     LIMIT, Loop, error_log, get_small_kept_alive, graceful_restart_notice, signal, site, spares,
     wait_children, wait_log,
@@ -118,4 +121,87 @@ supervised_servers!(a_broken_config_at_a_restart_keeps_the_old_generation_servin
     let (made, failures) = requests.finish();
     assert!(failures.is_empty(), "{} of {made} requests failed:\n{}", failures.len(), failures.join("\n"));
     assert!(is_alive(parent), "the parent exited");
+});
+
+/// Descriptors a child may have open in [`a_descriptor_shortage_gets_503_never_403`]:
+/// about 14 go to the listener, logs, pipes and epoll, which leaves too few
+/// for 25 connections and their files.
+const LOW_NOFILE: u32 = 30;
+
+supervised_servers!(a_descriptor_shortage_gets_503_never_403, |server| {
+    let threads = if server.is_threaded() { 25 } else { 1 };
+    let extra = if server.is_threaded() {
+        "StartServers 1\nMinSpareThreads 1\nMaxSpareThreads 60\n"
+    } else {
+        "StartServers 2\nMinSpareServers 1\nMaxSpareServers 4\n"
+    };
+    let root = integration_tests::supervised::sized_site(server, 2, threads, extra);
+    // The hard limit is what the parent raises the soft one to.
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--nofile={LOW_NOFILE}:{LOW_NOFILE}"))
+        .arg("--")
+        .arg(server.path())
+        .arg("-d")
+        .arg(root.path())
+        .args(["-f", "httpd.conf", "-DFOREGROUND"]);
+    let httpd = Running::spawn(cmd, server.binary_name());
+    let addr = httpd.addr;
+    wait_children(httpd.pid(), if server.is_threaded() { 1 } else { 2 });
+
+    // 20 connections in the middle of a request head hold descriptors (and
+    // worker threads), then a flood: 100 clients at once, each one request
+    // on its own connection. The held ones go once the flood is under way.
+    let held: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut stream = connect(addr);
+            stream.write_all(b"GET /small.txt HTTP/1.1\r\n").expect("starting a request");
+            stream
+        })
+        .collect();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..100)
+        .map(|_| {
+            let sent = sent.clone();
+            std::thread::spawn(move || {
+                let mut stream = connect(addr);
+                let request = b"GET /small.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+                let written = stream.write_all(request);
+                sent.fetch_add(1, SeqCst);
+                if let Err(e) = written {
+                    return (0, Some(e.to_string()));
+                }
+                let r = read_response(&mut stream);
+                (r.status, r.header("Retry-After").map(str::to_string))
+            })
+        })
+        .collect();
+    // Every client has connected and sent its request (accepted or still in
+    // the backlog) before the held connections go.
+    wait_for("the flood's requests to be sent", LIMIT, || (sent.load(SeqCst) == 100).then_some(()));
+    drop(held);
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for client in clients {
+        let (status, retry_after) = client.join().expect("a client thread");
+        assert!(status == 200 || status == 503, "a client got {status} ({retry_after:?})");
+        if status == 503 {
+            assert_eq!(retry_after.as_deref(), Some("1"), "a 503 without Retry-After");
+        }
+        *statuses.entry(status).or_default() += 1;
+    }
+    // Once the flood is over, every request is served again.
+    for i in 0..20 {
+        let r = integration_tests::http::get(addr, "/small.txt");
+        assert_eq!(r.status, 200, "request {i} after the flood ({statuses:?})");
+    }
+    let log = error_log(&root);
+    assert!(!log.contains("AH00132"), "a file was refused for want of descriptors:\n{log}");
+    let shortage_lines =
+        log.lines().filter(|l| l.contains("out of file descriptors") && l.contains(":error]")).count();
+    assert!(shortage_lines <= 2 * 2, "the shortage was logged per failure ({shortage_lines} lines):\n{log}");
+    eprintln!("{}: {statuses:?}, {shortage_lines} shortage line(s)", server.binary_name());
+    if server == Server::Worker {
+        // 20 held connections need more descriptors than the child has:
+        // the flood really met a shortage.
+        assert!(statuses.contains_key(&503), "no shortage was met: {statuses:?}\n{log}");
+    }
 });

@@ -390,6 +390,7 @@ fn file(x: &Exchange<'_>, found: Found<'_>) -> Outcome {
             )
         }
         (Method::Get | Method::Post, Found::File(path, meta)) => match static_files::open(path, meta) {
+            Err((503, log)) => x.unavailable(log),
             Err((status, log)) => x.error_logged(status, log),
             Ok((file, facts)) => {
                 send(x, Resource { content: Content::File(file), facts, content_type: mime.lookup(path) })

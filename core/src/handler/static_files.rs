@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::conditional::{Conditions, Validators, Verdict};
 use super::etag::{self, Contents, ETag, ETagParts, FileFacts};
 use super::range::{self, Ranges};
-use super::{LogLine, joined};
+use super::{Exchange, LogLine, Outcome, joined};
 use crate::http::{Body, Request, Response, Version};
 
 /// Where the bytes come from.
@@ -36,8 +36,19 @@ pub(super) struct Resource<'a> {
 /// calls apart). `Err` carries the status and the log line.
 pub(super) fn open(path: &Path, walked: &Metadata) -> Result<(File, FileFacts), (u16, LogLine)> {
     let file = File::open(path).map_err(|e| {
+        let errno = e.raw_os_error().unwrap_or(0);
+        if crate::shortage::is_shortage(&e) {
+            // Not the file's fault: 503 and Retry-After, never 403 for a
+            // file the client may well read a moment later.
+            let text = format!("out of file descriptors opening {}; answered 503", path.display());
+            let mut log = LogLine::error("core", text).with_errno(errno);
+            if !crate::shortage::log_now() {
+                log.level = log::Level::Debug;
+            }
+            return (503, log);
+        }
         let text = format!("AH00132: file permissions deny server access: {}", path.display());
-        (403, LogLine::error("core", text).with_errno(e.raw_os_error().unwrap_or(0)))
+        (403, LogLine::error("core", text).with_errno(errno))
     })?;
     let meta =
         file.metadata().ok().filter(|m| m.is_file() && m.dev() == walked.dev() && m.ino() == walked.ino());
@@ -176,4 +187,13 @@ fn part_body(content: &Content, offset: u64, len: u64) -> std::io::Result<Body> 
         Content::File(file) => Body::File { file: file.try_clone()?, offset, len },
         Content::Shared(bytes) => Body::Bytes(bytes[offset as usize..(offset + len) as usize].to_vec()),
     })
+}
+
+impl Exchange<'_> {
+    /// 503 with Retry-After (out of descriptors), and its log line.
+    pub(super) fn unavailable(&self, log: LogLine) -> Outcome {
+        let mut outcome = self.error_logged(503, log);
+        outcome.response.headers.push("Retry-After", crate::shortage::RETRY_AFTER);
+        outcome
+    }
 }
