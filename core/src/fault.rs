@@ -3,8 +3,10 @@
 //!
 //! `MPM_FAULT_PANIC_PATH=/some/path` in a debug binary's environment makes a
 //! request for exactly that path panic inside the handler, as a bug would,
-//! so the suite can check that the panic ends that connection only. The
-//! name does not start with `HTTPD_`, which would be read as a directive.
+//! so the suite can check that the panic ends that connection only;
+//! `MPM_FAULT_CHILD_PANIC=1` makes every child panic as it starts, for the
+//! parent's back-off. The names do not start with `HTTPD_`, which would be
+//! read as directives.
 
 /// The environment variable naming the path whose requests panic.
 pub const PANIC_PATH_VAR: &str = "MPM_FAULT_PANIC_PATH";
@@ -24,3 +26,20 @@ pub fn on_request(path: &str) {
 #[cfg(not(debug_assertions))]
 #[inline(always)]
 pub fn on_request(_path: &str) {}
+
+/// The environment variable that makes every child panic as it starts.
+pub const CHILD_PANIC_VAR: &str = "MPM_FAULT_CHILD_PANIC";
+
+/// Panics when [`CHILD_PANIC_VAR`] is set (debug builds): a child that
+/// dies as it starts, for the parent's back-off.
+#[cfg(debug_assertions)]
+pub fn on_child_start() {
+    if std::env::var_os(CHILD_PANIC_VAR).is_some_and(|v| !v.is_empty()) {
+        panic!("fault injected at child start ({CHILD_PANIC_VAR})");
+    }
+}
+
+/// Does nothing: release builds inject no faults.
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub fn on_child_start() {}

@@ -5,6 +5,7 @@
 //! sizes the MPM ([`limits`]) and acts on what was asked.
 
 pub mod accept;
+pub mod backoff;
 pub mod build_info;
 pub mod cli;
 pub mod clock;

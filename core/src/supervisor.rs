@@ -18,6 +18,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
+use crate::backoff::{self, Backoff};
 use crate::build_info;
 use crate::config::{Config, LoadOptions, Source};
 use crate::limits::{self, Capacity};
@@ -35,6 +36,7 @@ use crate::server::ServerContext;
 struct Child {
     slot: usize,
     generation: u32,
+    started: Instant,
 }
 
 /// The parent's state.
@@ -51,6 +53,8 @@ struct Parent<M: ProcessModel> {
     children: HashMap<i32, Child>,
     state: M::State,
     pid_file: Option<PathBuf>,
+    /// Forks spaced out while children die as they start.
+    backoff: Backoff,
 }
 
 /// Runs the server with `M`'s process model until it is stopped.
@@ -105,6 +109,7 @@ fn start<M: ProcessModel>(
         children: HashMap::new(),
         state: M::State::default(),
         pid_file,
+        backoff: Backoff::default(),
     };
     board.global().set_running_generation(0);
     notice!(target: "mpm", "AH00163: {} configured -- resuming normal operations", build_info::server_version(M::KIND));
@@ -150,7 +155,8 @@ impl<M: ProcessModel> Parent<M> {
             if last_maintenance.elapsed() >= Duration::from_secs(1) {
                 last_maintenance = Instant::now();
                 let decision = M::maintain(self.board, &self.capacity, self.generation, &mut self.state);
-                for slot in decision.spawn {
+                let allowed = self.backoff.allowed(decision.spawn.len(), Instant::now());
+                for slot in decision.spawn.into_iter().take(allowed) {
                     self.spawn(slot);
                 }
                 for _ in 0..decision.retire {
@@ -196,7 +202,7 @@ impl<M: ProcessModel> Parent<M> {
         match process::fork_child(|| child_entry::<M>(&child, &settings.user, &settings.group)) {
             Ok(pid) => {
                 self.board.process(slot).set_pid(pid.as_raw());
-                self.children.insert(pid.as_raw(), Child { slot, generation });
+                self.children.insert(pid.as_raw(), Child { slot, generation, started: Instant::now() });
             }
             Err(e) => {
                 log::error!(target: "mpm", "AH00159: fork: Unable to fork new process: {e}");
@@ -222,6 +228,16 @@ impl<M: ProcessModel> Parent<M> {
                 continue;
             };
             self.clear_slot(child.slot, pid.as_raw());
+            let lived = child.started.elapsed();
+            if let Some(delay) = self.backoff.child_ended(&status, lived, Instant::now()) {
+                log::error!(
+                    target: "mpm",
+                    "child pid {pid} ended {} ms after it started; forking at most one child every {} s until one lives {} s",
+                    lived.as_millis(),
+                    delay.as_secs(),
+                    backoff::FAST.as_secs()
+                );
+            }
             match status {
                 WaitStatus::Exited(_, EXIT_CHILDFATAL) if child.generation == self.generation => {
                     log::error!(
@@ -332,6 +348,7 @@ impl<M: ProcessModel> Parent<M> {
         self.server = server;
         self.config = config;
         self.state = M::State::default();
+        self.backoff.reset();
         self.spawn_start_servers();
     }
 
@@ -417,6 +434,7 @@ fn child_entry<M: ProcessModel>(child: &ChildContext<'_>, user: &str, group: &st
     // A panic in any of its threads ends the child, logged (logs::panics):
     // it never unwinds into the parent's frames copied by the fork.
     crate::logs::panics::end_process_on_panic();
+    crate::fault::on_child_start();
     let fds: Vec<i32> = child.listeners.iter().map(|l| l.socket.as_raw_fd()).collect();
     process::register_listener_fds(&fds);
     if let Err(e) = process::install_child_handlers() {

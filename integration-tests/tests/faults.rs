@@ -205,3 +205,27 @@ supervised_servers!(a_descriptor_shortage_gets_503_never_403, |server| {
         assert!(statuses.contains_key(&503), "no shortage was met: {statuses:?}\n{log}");
     }
 });
+
+supervised_servers!(children_that_die_at_start_are_forked_ever_more_slowly, |server| {
+    let root = site(server, &spares(server, 1, 1, if server.is_threaded() { 8 } else { 4 }));
+    let mut cmd = Command::new(server.path());
+    cmd.arg("-d")
+        .arg(root.path())
+        .args(["-f", "httpd.conf", "-DFOREGROUND"])
+        .env("MPM_FAULT_CHILD_PANIC", "1");
+    let mut httpd = Running::spawn(cmd, server.binary_name());
+
+    // Each child dies as it starts: the forks are spaced 1, 2, then 4 s
+    // apart, one child at a time, and the parent stays.
+    let log = wait_log(&root, "forking at most one child every 4 s", 1);
+    let crashes = log.lines().filter(|l| l.contains("fault injected at child start")).count();
+    assert!(
+        (3..=4).contains(&crashes),
+        "{crashes} children crashed by the time forks were 4 s apart:\n{log}"
+    );
+    for delay in [1, 2] {
+        let line = format!("forking at most one child every {delay} s until one lives 10 s");
+        assert_eq!(log.matches(&line).count(), 1, "{line}:\n{log}");
+    }
+    assert!(httpd.try_wait().is_none(), "the parent exited");
+});
