@@ -4,6 +4,7 @@
 
 mod compare;
 mod dist;
+mod faults;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,10 @@ Tasks:
   dist     build the three release binaries and a Debian package of each
            (cargo-deb), and list them with their sizes
            (`cargo xtask dist --help` for its options)
+  faults   build the three servers in release mode and time what the fault
+           suite only counts: graceful and hard restarts, a SIGKILL storm
+           and a soak under a closed-loop client
+           (`cargo xtask faults --help` for its options)
   help     this text
 ";
 
@@ -31,6 +36,7 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::run(&project_root()),
         Some("compare") => compare::run(&project_root(), &args[1..]),
         Some("dist") => dist::run(&project_root(), &args[1..]),
+        Some("faults") => faults::run(&project_root(), &args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{USAGE}");
             Ok(())
