@@ -131,7 +131,7 @@ struct Run {
 fn measure(ctx: &ServerContext, slot: &'static WorkerScore, requests: u64, release: bool) -> Run {
     let info =
         ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
-    let mut conn = Connection::new(info);
+    let mut conn = Connection::new(info, ctx);
     conn.set_slot(Some(slot), ctx);
     let mut io = Loop { request: REQUEST, pending: false, written: 0, writes: 0 };
     let step = |conn: &mut Connection, io: &mut Loop| {
@@ -162,7 +162,7 @@ fn per_connection(ctx: &ServerContext, slot: &'static WorkerScore, connections: 
     let info =
         ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
     let one = || {
-        let mut conn = Connection::new(info);
+        let mut conn = Connection::new(info, ctx);
         conn.set_slot(Some(slot), ctx);
         let mut io = Loop { request: CLOSE_REQUEST, pending: false, written: 0, writes: 0 };
         // Until the engine lets go: Close (or Linger, whose drain is the
@@ -198,11 +198,11 @@ fn handler_only(ctx: &ServerContext) {
     )
     .unwrap();
     for _ in 0..100 {
-        let _ = httpd_core::handler::handle(ctx, &info, &req);
+        let _ = httpd_core::handler::handle(ctx, ctx.main(), &info, &req);
     }
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     for _ in 0..1000 {
-        let _ = httpd_core::handler::handle(ctx, &info, &req);
+        let _ = httpd_core::handler::handle(ctx, ctx.main(), &info, &req);
     }
     println!(
         "  handler alone: {:.2} allocations/request",
