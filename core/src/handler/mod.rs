@@ -23,7 +23,8 @@
 //! local address and port (`dir`); TRACE and 416 responses have a
 //! Content-Length where httpd streams them. Of the sections, only
 //! SetHandler and the authorization directives are read (`access`); the
-//! other directives apply as the main server's settings.
+//! other directives apply as the settings of the request's server (the
+//! main server's, or a `<VirtualHost>`'s: see [`crate::server::Server`]).
 
 mod access;
 mod conditional;

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::body::{self, BodyDecoder, Framing};
 use super::date;
+use super::host::{host_name, host_port, valid_host};
 use super::input::InputBuffer;
 use super::message::{Body, ConnInfo, Request, Response, Version};
 use super::output::{FileIo, Transport, WriteState, Writer};
@@ -247,7 +248,7 @@ impl Connection {
 
     /// Runs the connection until it must wait, and says for what.
     pub fn step(&mut self, io: &mut impl Transport, ctx: &ServerContext) -> Outcome {
-        let _lines = ServerLines::enter(self.server(ctx));
+        let _lines = error_log::Serving::enter(self.server(ctx).error_log.as_ref());
         self.run(io, ctx)
     }
 
@@ -339,7 +340,7 @@ impl Connection {
     /// a request cut short by Timeout gets httpd's 408 (written by the next
     /// `step`); an idle connection, or a silent one, is closed.
     pub fn timed_out(&mut self, ctx: &ServerContext) -> Outcome {
-        let _lines = ServerLines::enter(self.server(ctx));
+        let _lines = error_log::Serving::enter(self.server(ctx).error_log.as_ref());
         match self.state {
             State::ReadHead if self.started && self.req.line.is_empty() => {
                 // httpd sends nothing when the request line itself never
@@ -671,24 +672,6 @@ impl Drop for Connection {
     }
 }
 
-/// While the engine runs, this thread's error-log lines go to the ErrorLog
-/// of the server in charge (its own, if it has one); back to the main
-/// ErrorLog when the engine returns.
-struct ServerLines;
-
-impl ServerLines {
-    fn enter(server: &Server) -> ServerLines {
-        error_log::serve_for(server.error_log.as_ref());
-        ServerLines
-    }
-}
-
-impl Drop for ServerLines {
-    fn drop(&mut self) {
-        error_log::serve_for(None);
-    }
-}
-
 /// LimitRequestLine, LimitRequestFieldSize, LimitRequestFields of the
 /// server reading the head (the binding's default, as in httpd, where the
 /// head is read before the Host header can choose a vhost).
@@ -706,70 +689,4 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(b": ");
     out.extend_from_slice(value.as_bytes());
     out.extend_from_slice(b"\r\n");
-}
-
-/// A Host header httpd accepts (its `fix_hostname`): a name of letters,
-/// digits, `-`, `.` and `_`, or a bracketed IPv6 address, then an optional
-/// `:port` of digits.
-fn valid_host(host: &str) -> bool {
-    let (name_ok, port) = match host.strip_prefix('[') {
-        Some(rest) => match rest.split_once(']') {
-            Some((v6, port)) => {
-                (!v6.is_empty() && v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.'), port)
-            }
-            None => return false,
-        },
-        None => {
-            let (name, port) = match host.split_once(':') {
-                Some((n, p)) => (n, &host[n.len()..][..p.len() + 1]),
-                None => (host, ""),
-            };
-            (name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)), port)
-        }
-    };
-    let port_ok = match port.strip_prefix(':') {
-        None => port.is_empty(),
-        Some(digits) => !digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit()),
-    };
-    name_ok && port_ok
-}
-
-/// The host part of a Host header, or ServerName.
-fn host_name<'a>(host: &'a str, server: &'a Server) -> &'a str {
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.split(':').next().unwrap_or(""),
-    };
-    if name.is_empty() { server.settings.server_host().unwrap_or("localhost") } else { name }
-}
-
-/// The port of a Host header; 80 when it names none, as httpd's signature.
-fn host_port(host: &str) -> u16 {
-    let after = host.rsplit_once(']').map_or(host, |(_, rest)| rest);
-    after.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(80)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Short;
-    use std::fmt::Write as _;
-
-    #[test]
-    fn scoreboard_text_is_cut_at_a_character() {
-        let name = "héllo";
-        let mut s = Short::<8>::default();
-        let _ = write!(s, "{name}:{}", 8080);
-        assert_eq!(s.as_str(), "héllo:8");
-        let mut s = Short::<5>::default();
-        let _ = s.write_str(name);
-        assert_eq!(s.as_str(), "héll");
-        let mut s = Short::<5>::default();
-        let _ = s.write_str("aaaa");
-        let _ = s.write_str("é");
-        assert_eq!(s.as_str(), "aaaa");
-        let mut s = Short::<16>::default();
-        let _ = s.write_str("HTTP/1.1");
-        s.make_ascii_lowercase();
-        assert_eq!(s.as_str(), "http/1.1");
-    }
 }

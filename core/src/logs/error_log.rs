@@ -158,6 +158,23 @@ pub fn serve_for(log: Option<&Arc<ServerErrorLog>>) {
     });
 }
 
+/// [`serve_for`] for a scope: the server's log from `enter`, the main
+/// ErrorLog again when dropped (the engine holds one while it runs).
+pub struct Serving(());
+
+impl Serving {
+    pub fn enter(log: Option<&Arc<ServerErrorLog>>) -> Serving {
+        serve_for(log);
+        Serving(())
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        serve_for(None);
+    }
+}
+
 /// env_logger's pipe: each record arrives whole in one `write_all`, which
 /// leaves in one `write(2)` (O_APPEND for a file; stderr is unbuffered).
 /// A line goes to the current server's own ErrorLog if it has one.
