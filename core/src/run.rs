@@ -81,14 +81,11 @@ pub fn run_with(
             return ExitCode::FAILURE;
         }
     };
-    for warning in &config.warnings {
-        startup.emit("warn", warning);
+    for (level, message) in config.startup_messages() {
+        startup.emit(level, message);
     }
     for note in &config.notes {
         startup.emit("info", note);
-    }
-    for notice in &config.notices {
-        startup.emit("notice", notice);
     }
     let online_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
     let (capacity, mpm_warnings) = limits::capacity(mpm, &config.settings, online_cpus);

@@ -322,3 +322,38 @@ fn apache() -> Option<(PathBuf, PathBuf)> {
     .find(|d| d.join("mod_mpm_event.so").is_file())?;
     Some((binary, modules))
 }
+
+each_server!(vhost_errors_and_warnings_name_their_line, |server| {
+    let root = TempDir::server_root("ServerName main.example\n<VirtualHost *:8o>\n</VirtualHost>\n");
+    let out = server.check(root.path(), &[], &[]);
+    let conf = root.conf();
+    out.assert(
+        1,
+        "",
+        &format!("AH00526: Syntax error on line 2 of {conf}:\nThe address or port is invalid\n"),
+    );
+
+    let root = TempDir::server_root(
+        "ServerName main.example\nNameVirtualHost *:80\n<VirtualHost *:80>\n    ServerName a\n    \
+         DocumentRoot /nonexistent/a\n</VirtualHost>\n",
+    );
+    let conf = root.conf();
+    let out = server.check(root.path(), &["-D", "DUMP_VHOSTS"], &[]);
+    // httpd says AH00548 whatever the log level, and warns (AH00112) about
+    // a vhost's missing DocumentRoot, in the order of their lines; with a
+    // dump, no Syntax OK.
+    out.assert(
+        0,
+        &format!("VirtualHost configuration:\n*:80                   a ({conf}:3)\n"),
+        &format!(
+            "AH00548: NameVirtualHost has no effect and will be removed in the next release {conf}:2\n\
+             AH00112: Warning: DocumentRoot [/nonexistent/a] does not exist (DocumentRoot at {conf}:5)\n"
+        ),
+    );
+    let quiet = server.check(root.path(), &["-e", "error"], &[]);
+    quiet.assert(
+        0,
+        "",
+        &format!("AH00548: NameVirtualHost has no effect and will be removed in the next release {conf}:2\nSyntax OK\n"),
+    );
+});

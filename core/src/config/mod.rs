@@ -106,6 +106,9 @@ pub struct Config {
     pub notes: Vec<String>,
     /// Notices, shown whatever the log level, as httpd's (AH00548).
     pub notices: Vec<String>,
+    /// How many of `warnings` were given while the files were read (before
+    /// the notices, which the walk gives).
+    read_warnings: usize,
     pub source: Source,
     figment: Figment,
 }
@@ -125,6 +128,7 @@ impl Config {
 
         let walked = walk::walk(&read.nodes, options.mpm)?;
         let mut warnings = read.warnings;
+        let read_warnings = warnings.len();
         let environment = provider::environment(options.env.iter().cloned(), options.mpm, &mut warnings)?;
 
         let defaults = Settings { server_root: read.server_root.clone(), ..Settings::default() };
@@ -160,6 +164,7 @@ impl Config {
             warnings,
             notes: walked.notes,
             notices: walked.notices,
+            read_warnings,
             source: options.source.clone(),
             figment,
         };
@@ -221,6 +226,18 @@ impl Config {
             }
             _ => Location { file: name, line: 0 },
         })
+    }
+
+    /// The warnings (level `warn`) and notices (`notice`, which httpd
+    /// shows whatever the level) in the order httpd gives them: those of
+    /// reading the files, the walk's notices, then the others.
+    pub fn startup_messages(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let (read, rest) = self.warnings.split_at(self.read_warnings);
+        fn warn(w: &String) -> (&'static str, &str) {
+            ("warn", w)
+        }
+        let notices = self.notices.iter().map(|n| ("notice", n.as_str()));
+        read.iter().map(warn).chain(notices).chain(rest.iter().map(warn))
     }
 
     /// The main server's identity: its name (ServerName's host, else the
