@@ -233,11 +233,9 @@ impl Config {
     /// reading the files, the walk's notices, then the others.
     pub fn startup_messages(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let (read, rest) = self.warnings.split_at(self.read_warnings);
-        fn warn(w: &String) -> (&'static str, &str) {
-            ("warn", w)
-        }
         let notices = self.notices.iter().map(|n| ("notice", n.as_str()));
-        read.iter().map(warn).chain(notices).chain(rest.iter().map(warn))
+        let read = read.iter().map(|w| ("warn", w.as_str()));
+        read.chain(notices).chain(rest.iter().map(|w| ("warn", w.as_str())))
     }
 
     /// The main server's identity: its name (ServerName's host, else the
