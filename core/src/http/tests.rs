@@ -397,3 +397,54 @@ fn write_completion_resumes() {
     let body_start = text.find("\r\n\r\n").unwrap() + 4;
     assert_eq!(received.len() - body_start, big.len());
 }
+
+#[test]
+fn each_request_is_served_by_the_vhost_its_host_names() {
+    let site = Site::new(
+        "Timeout 30\nKeepAliveTimeout 5\n\
+         <VirtualHost *:*>\nServerName a.example\nDocumentRoot a\n</VirtualHost>\n\
+         <VirtualHost *:*>\nServerName b.example\nDocumentRoot b\nTimeout 7\nKeepAliveTimeout 2\n</VirtualHost>\n",
+    );
+    for name in ["a", "b"] {
+        std::fs::create_dir_all(site.root.join(name)).unwrap();
+        std::fs::write(site.root.join(name).join("index.html"), format!("site {name}\n")).unwrap();
+    }
+    let board = crate::scoreboard::Scoreboard::create(1, 1).unwrap();
+    let slot = board.worker(0, 0);
+    let mut conn = Connection::new(info(), &site.ctx);
+    conn.set_slot(Some(slot), &site.ctx);
+    // Before any request: the binding's default (the first vhost).
+    assert_eq!(conn.server(&site.ctx).name(), "a.example");
+    assert_eq!(
+        (conn.timeout(), conn.keep_alive_timeout()),
+        (Duration::from_secs(30), Duration::from_secs(5))
+    );
+    let mut io = Script::new(vec![
+        b"GET / HTTP/1.1\r\nHost: B.example\r\n\r\n".to_vec(),
+        b"GET / HTTP/1.1\r\nHost: nobody.example\r\n\r\n".to_vec(),
+    ]);
+    io.hold_open = true;
+    let mut until_idle = |conn: &mut Connection, io: &mut Script| {
+        for _ in 0..10 {
+            if conn.step(io, &site.ctx) == Outcome::KeepAlive {
+                return;
+            }
+        }
+        panic!("no response");
+    };
+    until_idle(&mut conn, &mut io);
+    assert!(String::from_utf8_lossy(&io.out).ends_with("site b\n"), "{}", String::from_utf8_lossy(&io.out));
+    assert_eq!(slot.vhost.get(), "b.example:8080");
+    // Waiting for the next request: b's KeepAliveTimeout; the next head is
+    // read for the default server again (its Timeout).
+    assert_eq!(
+        (conn.timeout(), conn.keep_alive_timeout()),
+        (Duration::from_secs(30), Duration::from_secs(2))
+    );
+    assert_eq!(conn.server(&site.ctx).name(), "a.example");
+    io.out.clear();
+    until_idle(&mut conn, &mut io);
+    assert!(String::from_utf8_lossy(&io.out).ends_with("site a\n"), "{}", String::from_utf8_lossy(&io.out));
+    assert_eq!(slot.vhost.get(), "a.example:8080");
+    assert_eq!(conn.keep_alive_timeout(), Duration::from_secs(5));
+}
