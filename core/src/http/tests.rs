@@ -424,7 +424,7 @@ fn each_request_is_served_by_the_vhost_its_host_names() {
         b"GET / HTTP/1.1\r\nHost: nobody.example\r\n\r\n".to_vec(),
     ]);
     io.hold_open = true;
-    let mut until_idle = |conn: &mut Connection, io: &mut Script| {
+    let until_idle = |conn: &mut Connection, io: &mut Script| {
         for _ in 0..10 {
             if conn.step(io, &site.ctx) == Outcome::KeepAlive {
                 return;
