@@ -224,9 +224,9 @@ impl ServerContext {
     }
 
     /// The servers that may answer on `binding`, the default first, each
-    /// once (what a TLS handshake chooses from by SNI).
+    /// once (what a TLS handshake chooses from by SNI). Allocates nothing.
     pub fn binding_servers(&self, binding: Binding) -> impl Iterator<Item = &Server> + '_ {
-        self.vhosts.servers(binding).into_iter().map(|i| &self.servers[i])
+        self.vhosts.servers(binding).iter().map(|&i| &self.servers[i])
     }
 
     /// `<address>... Server at host Port port</address>` per `server`'s

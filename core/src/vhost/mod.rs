@@ -149,6 +149,8 @@ pub struct VirtualHosts {
     defaults: Vec<Chain>,
     /// Each server's identity, by server index (0 = the main server).
     identities: Vec<Identity>,
+    /// The servers of each binding (by id), the default first, each once.
+    servers: Vec<Vec<usize>>,
 }
 
 impl VirtualHosts {
@@ -205,8 +207,18 @@ impl VirtualHosts {
                 previous = Some(address);
             }
         }
-        let exact = buckets.into_iter().flat_map(|(_, chains)| chains).collect();
-        VirtualHosts { exact, defaults, identities }
+        let exact: Vec<Chain> = buckets.into_iter().flat_map(|(_, chains)| chains).collect();
+        let mut servers = vec![vec![0]];
+        for chain in exact.iter().chain(&defaults) {
+            let mut list = vec![chain.server];
+            for entry in &chain.names {
+                if !list.contains(&entry.server) {
+                    list.push(entry.server);
+                }
+            }
+            servers.push(list);
+        }
+        VirtualHosts { exact, defaults, identities, servers }
     }
 
     /// The servers' identities, by server index.
@@ -281,15 +293,8 @@ impl VirtualHosts {
 
     /// The servers that may answer on `binding`, the default first, each
     /// once: for a TLS server choosing a certificate by SNI.
-    pub fn servers(&self, binding: Binding) -> Vec<usize> {
-        let Some(chain) = self.chain(binding) else { return vec![0] };
-        let mut out = vec![chain.server];
-        for entry in &chain.names {
-            if !out.contains(&entry.server) {
-                out.push(entry.server);
-            }
-        }
-        out
+    pub fn servers(&self, binding: Binding) -> &[usize] {
+        self.servers.get(binding.id()).map_or(&[0], Vec::as_slice)
     }
 
     /// The address a binding stands for, as `-S` prints it; `None` for
