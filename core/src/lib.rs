@@ -30,6 +30,7 @@ pub mod server;
 pub mod shortage;
 pub mod spare_threads;
 pub mod supervisor;
+pub mod vhost;
 
 pub use mpm::{Mpm, MpmKind, ProcessModel};
 pub use run::{Starter, run, run_supervised, run_with};

@@ -81,8 +81,8 @@ pub fn run_with(
             return ExitCode::FAILURE;
         }
     };
-    for warning in &config.warnings {
-        startup.emit("warn", warning);
+    for (level, message) in config.startup_messages() {
+        startup.emit(level, message);
     }
     for note in &config.notes {
         startup.emit("info", note);
@@ -254,9 +254,10 @@ impl StartupLog {
     }
 
     /// Writes `message` if `level` is at or above the threshold. Errors and
-    /// `Syntax OK` use `emerg` so they always show.
+    /// `Syntax OK` use `emerg` so they always show; notices always show too,
+    /// as httpd lets APLOG_NOTICE through at start-up.
     fn emit(&mut self, level: &str, message: &str) {
-        if level_rank(level) > self.threshold {
+        if level != "notice" && level_rank(level) > self.threshold {
             return;
         }
         let line = format!("{message}\n");

@@ -19,6 +19,7 @@ mod reader;
 mod settings;
 mod tree;
 mod values;
+mod virtual_host;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ pub use settings::{
 };
 pub use tree::{IncludedFile, Node, Origin};
 pub use values::LOG_LEVELS;
+pub use virtual_host::VirtualHostConfig;
 
 use crate::mpm::MpmKind;
 
@@ -90,8 +92,11 @@ impl LoadOptions {
 pub struct Config {
     pub mpm: MpmKind,
     pub settings: Settings,
-    /// Top-level sections, kept for the handlers.
+    /// Top-level sections, kept for the handlers (`<VirtualHost>` ones
+    /// included, as written; see `vhosts` for what they hold).
     pub sections: Vec<Node>,
+    /// Each `<VirtualHost>`, in configuration order.
+    pub vhosts: Vec<VirtualHostConfig>,
     /// The main file first, then each included file (for DUMP_INCLUDES).
     pub includes: Vec<IncludedFile>,
     pub defines: Vec<Define>,
@@ -99,6 +104,11 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// Info lines (deprecated directive names).
     pub notes: Vec<String>,
+    /// Notices, shown whatever the log level, as httpd's (AH00548).
+    pub notices: Vec<String>,
+    /// How many of `warnings` were given while the files were read (before
+    /// the notices, which the walk gives).
+    read_warnings: usize,
     pub source: Source,
     figment: Figment,
 }
@@ -118,6 +128,7 @@ impl Config {
 
         let walked = walk::walk(&read.nodes, options.mpm)?;
         let mut warnings = read.warnings;
+        let read_warnings = warnings.len();
         let environment = provider::environment(options.env.iter().cloned(), options.mpm, &mut warnings)?;
 
         let defaults = Settings { server_root: read.server_root.clone(), ..Settings::default() };
@@ -131,14 +142,29 @@ impl Config {
             .map_err(|e| ConfigError::Global { message: format!("invalid configuration: {e}") })?;
         settings.finish();
 
+        let main_name = std::cell::OnceCell::new();
+        let name = || main_name.get_or_init(|| main_server_name(&settings)).clone();
+        let main = virtual_host::MainServer {
+            figment: &figment,
+            name: &name,
+            check_document_root: options.check_document_root,
+        };
+        let mut vhosts = Vec::with_capacity(walked.vhosts.len());
+        for walked_vhost in walked.vhosts {
+            vhosts.push(virtual_host::load(walked_vhost, &main, &mut warnings)?);
+        }
+
         let config = Config {
             mpm: options.mpm,
             settings,
             sections: walked.sections,
+            vhosts,
             includes: read.includes,
             defines: read.defines,
             warnings,
             notes: walked.notes,
+            notices: walked.notices,
+            read_warnings,
             source: options.source.clone(),
             figment,
         };
@@ -202,6 +228,29 @@ impl Config {
         })
     }
 
+    /// The warnings (level `warn`) and notices (`notice`, which httpd
+    /// shows whatever the level) in the order httpd gives them: those of
+    /// reading the files, the walk's notices, then the others.
+    pub fn startup_messages(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let (read, rest) = self.warnings.split_at(self.read_warnings);
+        let notices = self.notices.iter().map(|n| ("notice", n.as_str()));
+        let read = read.iter().map(|w| ("warn", w.as_str()));
+        read.chain(notices).chain(rest.iter().map(|w| ("warn", w.as_str())))
+    }
+
+    /// The main server's identity: its name (ServerName's host, else the
+    /// one httpd would guess), no addresses.
+    pub fn main_identity(&self) -> crate::vhost::Identity {
+        crate::vhost::Identity { name: main_server_name(&self.settings), ..Default::default() }
+    }
+
+    /// The address table of this configuration's virtual hosts.
+    pub fn virtual_hosts(&self) -> crate::vhost::VirtualHosts {
+        let mut identities = vec![self.main_identity()];
+        identities.extend(self.vhosts.iter().map(|v| v.identity.clone()));
+        crate::vhost::VirtualHosts::new(identities)
+    }
+
     /// The main configuration file's name as errors and dumps show it.
     pub fn main_file(&self) -> &str {
         self.includes.first().map_or(EMBEDDED_NAME, |f| f.path.as_str())
@@ -211,6 +260,12 @@ impl Config {
     pub fn is_defined(&self, name: &str) -> bool {
         self.defines.iter().any(|d| d.name == name)
     }
+}
+
+/// httpd's `server_hostname` of the main server: ServerName's host, else
+/// a guess from the machine's name (`ap_get_local_host`).
+fn main_server_name(settings: &Settings) -> String {
+    settings.server_host().map_or_else(crate::vhost::local_host_name, str::to_string)
 }
 
 /// Looks `directive` up among the directives of `mpm`'s binary.
@@ -225,3 +280,5 @@ pub fn server_root_relative(root: &Path, path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_vhosts;

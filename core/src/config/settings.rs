@@ -1,5 +1,6 @@
-//! The typed settings of the main server: one field per directive of
-//! MPM-SPEC §2 and §9, named as the directive. figment extracts them from the
+//! The typed settings of a server (the main server, or a `<VirtualHost>`,
+//! whose settings are the main server's with its own lines on top): one
+//! field per directive of MPM-SPEC §2 and §9, named as the directive. figment extracts them from the
 //! layers in `provider`; `Settings::default()` is the bottom layer.
 //!
 //! MPM sizing fields are `Option`s: their defaults differ by MPM and are
@@ -66,7 +67,7 @@ pub enum HostnameLookups {
     Double,
 }
 
-/// The main server's settings.
+/// A server's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -111,6 +112,9 @@ pub struct Settings {
     pub server_name: Option<String>,
     #[serde(rename = "ServerAdmin")]
     pub server_admin: Option<String>,
+    /// A `<VirtualHost>`'s other names, as written (wildcards included).
+    #[serde(rename = "ServerAlias")]
+    pub server_alias: Vec<String>,
     #[serde(rename = "DocumentRoot")]
     pub document_root: PathBuf,
     #[serde(rename = "DirectoryIndex")]
@@ -222,6 +226,7 @@ impl Default for Settings {
             mutex: Vec::new(),
             server_name: None,
             server_admin: None,
+            server_alias: Vec::new(),
             document_root: PathBuf::from("htdocs"),
             directory_index: Vec::new(),
             directory_slash: true,

@@ -35,3 +35,28 @@ impl<const N: usize> std::fmt::Write for Short<N> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Short;
+    use std::fmt::Write as _;
+
+    #[test]
+    fn scoreboard_text_is_cut_at_a_character() {
+        let name = "héllo";
+        let mut s = Short::<8>::default();
+        let _ = write!(s, "{name}:{}", 8080);
+        assert_eq!(s.as_str(), "héllo:8");
+        let mut s = Short::<5>::default();
+        let _ = s.write_str(name);
+        assert_eq!(s.as_str(), "héll");
+        let mut s = Short::<5>::default();
+        let _ = s.write_str("aaaa");
+        let _ = s.write_str("é");
+        assert_eq!(s.as_str(), "aaaa");
+        let mut s = Short::<16>::default();
+        let _ = s.write_str("HTTP/1.1");
+        s.make_ascii_lowercase();
+        assert_eq!(s.as_str(), "http/1.1");
+    }
+}

@@ -43,7 +43,7 @@ impl Site {
         options.env = Vec::new();
         let config = Config::load(&options).unwrap_or_else(|e| panic!("{}", e.render("test")));
         let mut ctx = ServerContext::new(&config, None).unwrap_or_else(|e| panic!("{e}"));
-        ctx.embedded_docroot = false;
+        ctx.servers[0].embedded_docroot = false;
         Site { root, ctx }
     }
 }
@@ -115,7 +115,7 @@ impl Transport for Script {
 /// values blanked, and the outcomes seen.
 fn run(site: &Site, chunks: Vec<Vec<u8>>) -> (String, Vec<Outcome>) {
     let mut io = Script::new(chunks);
-    let mut conn = Connection::new(info());
+    let mut conn = Connection::new(info(), &site.ctx);
     let mut outcomes = Vec::new();
     for _ in 0..100_000 {
         let o = conn.step(&mut io, &site.ctx);
@@ -193,7 +193,7 @@ fn errors_end_with_a_lingering_close() {
     let site = Site::new("");
     let mut io = Script::new(vec![b"GET / HTTP/1.1\r\n\r\n".to_vec()]);
     io.hold_open = true;
-    let mut conn = Connection::new(info());
+    let mut conn = Connection::new(info(), &site.ctx);
     let mut o = conn.step(&mut io, &site.ctx);
     while o == Outcome::ReadBlocked {
         o = conn.step(&mut io, &site.ctx);
@@ -258,7 +258,7 @@ fn timeouts() {
     // Mid-head: 408 with httpd's page, then close.
     let mut io = Script::new(vec![b"GET / HTTP/1.1\r\nHo".to_vec()]);
     io.hold_open = true;
-    let mut conn = Connection::new(info());
+    let mut conn = Connection::new(info(), &site.ctx);
     while !conn.in_request() {
         assert_eq!(conn.step(&mut io, &site.ctx), Outcome::ReadBlocked);
     }
@@ -268,7 +268,7 @@ fn timeouts() {
     let out = blank_dates(&io.out);
     assert!(out.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{out}");
     // Before any byte, or between requests: closed without a word.
-    let mut conn = Connection::new(info());
+    let mut conn = Connection::new(info(), &site.ctx);
     let mut io = Script::new(Vec::new());
     io.hold_open = true;
     assert_eq!(conn.step(&mut io, &site.ctx), Outcome::ReadBlocked);
@@ -333,7 +333,7 @@ fn drives_a_non_blocking_socket_step_by_step() {
     server.set_nonblocking(true).unwrap();
     let info = ConnInfo { remote, local: server.local_addr().unwrap() };
     let mut io = server;
-    let mut conn = Connection::new(info);
+    let mut conn = Connection::new(info, &site.ctx);
 
     // Nothing sent yet: the step returns at once, waiting to read.
     assert_eq!(conn.step(&mut io, &site.ctx), Outcome::ReadBlocked);
@@ -369,7 +369,7 @@ fn write_completion_resumes() {
     let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, remote) = listener.accept().unwrap();
     server.set_nonblocking(true).unwrap();
-    let mut conn = Connection::new(ConnInfo { remote, local: server.local_addr().unwrap() });
+    let mut conn = Connection::new(ConnInfo { remote, local: server.local_addr().unwrap() }, &site.ctx);
     let mut io = server;
     client.write_all(b"GET /big.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     assert!(driver::wait_for(&io, nix::poll::PollFlags::POLLIN, Duration::from_secs(10)));
@@ -396,4 +396,55 @@ fn write_completion_resumes() {
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{}", &text[..text.len().min(200)]);
     let body_start = text.find("\r\n\r\n").unwrap() + 4;
     assert_eq!(received.len() - body_start, big.len());
+}
+
+#[test]
+fn each_request_is_served_by_the_vhost_its_host_names() {
+    let site = Site::new(
+        "Timeout 30\nKeepAliveTimeout 5\n\
+         <VirtualHost *:*>\nServerName a.example\nDocumentRoot a\n</VirtualHost>\n\
+         <VirtualHost *:*>\nServerName b.example\nDocumentRoot b\nTimeout 7\nKeepAliveTimeout 2\n</VirtualHost>\n",
+    );
+    for name in ["a", "b"] {
+        std::fs::create_dir_all(site.root.join(name)).unwrap();
+        std::fs::write(site.root.join(name).join("index.html"), format!("site {name}\n")).unwrap();
+    }
+    let board = crate::scoreboard::Scoreboard::create(1, 1).unwrap();
+    let slot = board.worker(0, 0);
+    let mut conn = Connection::new(info(), &site.ctx);
+    conn.set_slot(Some(slot), &site.ctx);
+    // Before any request: the binding's default (the first vhost).
+    assert_eq!(conn.server(&site.ctx).name(), "a.example");
+    assert_eq!(
+        (conn.timeout(), conn.keep_alive_timeout()),
+        (Duration::from_secs(30), Duration::from_secs(5))
+    );
+    let mut io = Script::new(vec![
+        b"GET / HTTP/1.1\r\nHost: B.example\r\n\r\n".to_vec(),
+        b"GET / HTTP/1.1\r\nHost: nobody.example\r\n\r\n".to_vec(),
+    ]);
+    io.hold_open = true;
+    let until_idle = |conn: &mut Connection, io: &mut Script| {
+        for _ in 0..10 {
+            if conn.step(io, &site.ctx) == Outcome::KeepAlive {
+                return;
+            }
+        }
+        panic!("no response");
+    };
+    until_idle(&mut conn, &mut io);
+    assert!(String::from_utf8_lossy(&io.out).ends_with("site b\n"), "{}", String::from_utf8_lossy(&io.out));
+    assert_eq!(slot.vhost.get(), "b.example:8080");
+    // Waiting for the next request: b's KeepAliveTimeout; the next head is
+    // read for the default server again (its Timeout).
+    assert_eq!(
+        (conn.timeout(), conn.keep_alive_timeout()),
+        (Duration::from_secs(30), Duration::from_secs(2))
+    );
+    assert_eq!(conn.server(&site.ctx).name(), "a.example");
+    io.out.clear();
+    until_idle(&mut conn, &mut io);
+    assert!(String::from_utf8_lossy(&io.out).ends_with("site a\n"), "{}", String::from_utf8_lossy(&io.out));
+    assert_eq!(slot.vhost.get(), "a.example:8080");
+    assert_eq!(conn.keep_alive_timeout(), Duration::from_secs(5));
 }
