@@ -57,7 +57,7 @@ pub fn debug_child<M: ProcessModel>(program: &str, config: Config) -> ExitCode {
             .map_err(|e| format!("AH00004: unable to create the scoreboard: {e}"))?;
         announce(&listeners);
         open_error_log(&config)?;
-        crate::rlimit::raise_nofile_and_log();
+        crate::rlimit::apply_and_log(config.settings.rlimit_nofile);
         let server = ServerContext::new(&config, Some(board))?;
         let pod = PipeOfDeath::new().map_err(|e| e.to_string())?;
         crate::process::drop_privileges(&config.settings.user, &config.settings.group)?;

@@ -91,7 +91,7 @@ fn start<M: ProcessModel>(
         process::detach(!no_detach).map_err(|e| format!("unable to detach: {e}"))?;
     }
     crate::serve::open_error_log(&config)?;
-    crate::rlimit::raise_nofile_and_log();
+    crate::rlimit::apply_and_log(config.settings.rlimit_nofile);
     let pid_file = write_pid_file(&config)?;
     let wake = process::install_parent_handlers().map_err(|e| format!("installing signal handlers: {e}"))?;
     let pod = PipeOfDeath::new().map_err(|e| format!("creating the pipe of death: {e}"))?;

@@ -26,6 +26,8 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use nix::sys::resource::{Resource, getrlimit};
 
+use httpd_core::shortage::{self, Shortage};
+
 use crate::jobs::{Conn, Done, Job, Jobs, STALL};
 use crate::timeouts::{TimeoutQueue, TimeoutQueues};
 
@@ -130,6 +132,8 @@ pub(crate) struct Listener<'a> {
     /// When this poll round began: the clock read once a round, not once
     /// per connection moved (a few hundred connections may move in one).
     now: Instant,
+    /// Out of descriptors at accept: 503 through a spare, or a pause.
+    shortage: Shortage,
 }
 
 impl<'a> Listener<'a> {
@@ -171,6 +175,7 @@ impl<'a> Listener<'a> {
             queued: false,
             serial: 0,
             now: Instant::now(),
+            shortage: Shortage::new(),
         };
         for l in child.listeners {
             l.socket.set_nonblocking(true)?;
@@ -189,8 +194,9 @@ impl<'a> Listener<'a> {
             if self.stopping && self.connections == 0 {
                 return;
             }
+            let paused = self.shortage.paused();
             if !self.stopping {
-                let room = self.room() > 0;
+                let room = self.room() > 0 && paused.is_none();
                 if room != self.accepting {
                     self.set_accepting(room);
                 }
@@ -203,6 +209,9 @@ impl<'a> Listener<'a> {
             });
             if self.queued {
                 wait = wait.min(STALL);
+            }
+            if let Some(left) = paused {
+                wait = wait.min(left);
             }
             if self.backlog {
                 wait = Duration::ZERO;
@@ -355,6 +364,15 @@ impl<'a> Listener<'a> {
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if matches!(e.kind(), ErrorKind::ConnectionAborted | ErrorKind::Interrupted) => {}
+                Err(e) if shortage::is_shortage(&e) => {
+                    // Out of descriptors (the system's, or ours beyond the
+                    // reserve): the client gets a 503 through the spare;
+                    // failing that, accepting pauses (see `run`).
+                    if !self.shortage.shed(&l.socket, &e) {
+                        return;
+                    }
+                    share -= 1;
+                }
                 Err(e) => {
                     log::error!(target: "mpm", "AH00488: accept: {e}");
                     return;
@@ -490,11 +508,34 @@ impl<'a> Listener<'a> {
             Wait::Linger => self.linger.push(now, index, seq),
             Wait::Worker => {}
         }
+        self.compact_timeouts();
         // What became ready while a worker had it: act now, as the event
         // would have made us.
         if pending & wait.wants() != 0 {
             self.resume(index);
         }
+    }
+
+    /// Drops timeout entries whose connection has moved on or gone, once
+    /// they outnumber the parked connections by far. An entry is voided, not
+    /// removed, when its connection moves (O(1)); under a high connection
+    /// rate and a long Timeout the voided ones would pile up (tens of bytes
+    /// per connection for a whole Timeout), so they are swept here, in time
+    /// amortized over the pushes that made them.
+    fn compact_timeouts(&mut self) {
+        let queued = self.read.len() + self.keep_alive.len() + self.write.len() + self.linger.len();
+        let parked = self.connections - self.count(Wait::Worker);
+        if queued <= 2 * parked + 1024 {
+            return;
+        }
+        let table = &self.table;
+        let live = |token: usize, seq: u64| {
+            table.get(token).and_then(Option::as_ref).is_some_and(|e| e.seq == seq && e.wait != Wait::Worker)
+        };
+        self.read.retain(&live);
+        self.keep_alive.retain(&live);
+        self.write.retain(&live);
+        self.linger.retain(&live);
     }
 
     /// Lingering close in the listener: read and drop until the client closes.

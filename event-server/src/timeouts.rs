@@ -31,6 +31,16 @@ impl TimeoutQueue {
         self.entries.front().map(|e| e.0)
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Keeps only the entries `live(token, seq)` says still stand (order
+    /// kept, so deadlines stay sorted).
+    pub(crate) fn retain(&mut self, live: &impl Fn(usize, u64) -> bool) {
+        self.entries.retain(|&(_, token, seq)| live(token, seq));
+    }
+
     /// Takes the entries whose deadline has passed.
     pub(crate) fn expired(&mut self, now: Instant) -> Vec<(usize, u64)> {
         let mut out = Vec::new();
@@ -68,6 +78,16 @@ impl TimeoutQueues {
         self.queues.iter().filter_map(TimeoutQueue::next_deadline).min()
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.queues.iter().map(TimeoutQueue::len).sum()
+    }
+
+    pub(crate) fn retain(&mut self, live: &impl Fn(usize, u64) -> bool) {
+        for queue in &mut self.queues {
+            queue.retain(live);
+        }
+    }
+
     /// Takes the entries whose deadline has passed, from every queue.
     pub(crate) fn expired(&mut self, now: Instant) -> Vec<(usize, u64)> {
         let mut out = Vec::new();
@@ -81,6 +101,18 @@ impl TimeoutQueues {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retain_drops_stale_entries_and_keeps_the_order() {
+        let mut q = TimeoutQueues::default();
+        let t0 = Instant::now();
+        for token in 0..6 {
+            q.push(t0, Duration::from_secs(5), token, token as u64);
+        }
+        q.retain(&|token, _| token % 2 == 1);
+        assert_eq!(q.len(), 3);
+        assert_eq!(q.expired(t0 + Duration::from_secs(5)), [(1, 1), (3, 3), (5, 5)]);
+    }
 
     #[test]
     fn entries_expire_in_order_of_insertion() {

@@ -314,3 +314,17 @@ supervised_servers!(a_soak_over_every_kind_of_request_keeps_memory_and_descripto
     assert!(compared > 0, "no child lived through the soak: {before:?} -> {after:?}");
     eprintln!("{}: {before:?} -> {after:?}", server.binary_name());
 });
+
+supervised_servers!(rlimit_nofile_sets_the_childrens_descriptor_limit, |server| {
+    let root = site(server, &format!("{}RLimitNOFILE 200\n", spares(server, 1, 1, 8)));
+    let httpd = Running::start(server, root.path(), &[]);
+    let children = wait_children(httpd.pid(), 1);
+    for pid in children.iter().copied().chain([httpd.pid()]) {
+        let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap_or_default();
+        let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap_or_default();
+        let soft = line.split_whitespace().nth(3);
+        assert_eq!(soft, Some("200"), "process {pid}: {line}");
+    }
+    let log = error_log(&root);
+    assert!(log.contains(" to 200 descriptors"), "the limit set was not logged:\n{log}");
+});

@@ -97,6 +97,10 @@ pub struct Settings {
     pub max_mem_free: u64,
     #[serde(rename = "ThreadStackSize")]
     pub thread_stack_size: u64,
+    /// RLimitNOFILE (not in httpd): the soft descriptor limit the parent
+    /// sets at start; 0 for `max`, the hard limit.
+    #[serde(rename = "RLimitNOFILE")]
+    pub rlimit_nofile: u64,
     #[serde(rename = "User")]
     pub user: String,
     #[serde(rename = "Group")]
@@ -217,6 +221,7 @@ impl Default for Settings {
             score_board_file: None,
             core_dump_directory: None,
             max_mem_free: 2048,
+            rlimit_nofile: 0,
             thread_stack_size: 0,
             user: "#-1".into(),
             group: "#-1".into(),

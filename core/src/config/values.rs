@@ -70,6 +70,21 @@ pub(crate) fn non_negative_invalid(name: &str, args: &[String]) -> Result<Value,
     }
 }
 
+/// RLimitNOFILE: `max` (stored as 0) or a number of descriptors, at least
+/// 64 (a child needs some for its logs, listeners and pipes).
+pub(crate) fn rlimit_nofile(name: &str, args: &[String]) -> Result<Value, String> {
+    if args[0].eq_ignore_ascii_case("max") {
+        return Ok(Value::from(0u64));
+    }
+    match args[0].parse::<u64>() {
+        Ok(n) if n >= 64 => Ok(Value::from(n)),
+        _ => Err(format!(
+            "{name} must be \"max\" or a number of descriptors of at least 64, not '{}'",
+            args[0]
+        )),
+    }
+}
+
 /// SendBufferSize and ReceiveBufferSize: 0 (the OS default) or at least 512.
 pub(crate) fn buffer_size(name: &str, args: &[String]) -> Result<Value, String> {
     match args[0].parse::<i64>() {
