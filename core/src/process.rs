@@ -7,7 +7,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, Ordering};
 
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use nix::unistd::{ForkResult, Gid, Pid, Uid};
@@ -35,7 +35,23 @@ pub enum Request {
     Stop = 4,
 }
 
+impl Request {
+    /// What the parent does for it, for log lines.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Request::None => "nothing",
+            Request::GracefulRestart => "graceful restart",
+            Request::Restart => "restart",
+            Request::GracefulStop => "graceful stop",
+            Request::Stop => "stop",
+        }
+    }
+}
+
 static PENDING: AtomicU8 = AtomicU8::new(0);
+/// How many of each request's signals came since the last `take_request`
+/// (index: `Request as usize`), so that merged signals can be told.
+static RECEIVED: [AtomicU32; 5] = [const { AtomicU32::new(0) }; 5];
 static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
 
 extern "C" fn on_parent_signal(signal: nix::libc::c_int) {
@@ -47,6 +63,7 @@ extern "C" fn on_parent_signal(signal: nix::libc::c_int) {
         _ => return,
     };
     PENDING.fetch_max(request as u8, Ordering::SeqCst);
+    RECEIVED[request as usize].fetch_add(1, Ordering::SeqCst);
     let fd = WAKE_FD.load(Ordering::SeqCst);
     if fd >= 0 {
         let byte = [signal as u8];
@@ -81,13 +98,35 @@ pub fn install_parent_handlers() -> nix::Result<OwnedFd> {
 
 /// Takes the pending request, if any.
 pub fn take_request() -> Request {
-    match PENDING.swap(0, Ordering::SeqCst) {
+    take_request_and_merged().0
+}
+
+/// Takes the pending request, and says which signals it stands for when
+/// more than one came since the last look (`SIGUSR1 x3`, `SIGUSR1, SIGHUP`):
+/// the strongest is acted on once (a stop over a restart, a hard restart
+/// over a graceful one), and the caller logs what was merged into it.
+pub fn take_request_and_merged() -> (Request, Option<String>) {
+    let request = match PENDING.swap(0, Ordering::SeqCst) {
         1 => Request::GracefulRestart,
         2 => Request::Restart,
         3 => Request::GracefulStop,
         4 => Request::Stop,
         _ => Request::None,
-    }
+    };
+    let names = ["", "SIGUSR1", "SIGHUP", "SIGWINCH", "SIGTERM"];
+    let counts: Vec<(usize, u32)> = (1..RECEIVED.len())
+        .map(|i| (i, RECEIVED[i].swap(0, Ordering::SeqCst)))
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    let total: u32 = counts.iter().map(|&(_, n)| n).sum();
+    let merged = (total > 1).then(|| {
+        counts
+            .iter()
+            .map(|&(i, n)| if n > 1 { format!("{} x{n}", names[i]) } else { names[i].to_string() })
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    (request, merged)
 }
 
 static CHILD_GRACEFUL: AtomicBool = AtomicBool::new(false);

@@ -128,7 +128,13 @@ impl<M: ProcessModel> Parent<M> {
             if let Some(code) = self.reap() {
                 return self.stop(code);
             }
-            match process::take_request() {
+            let (request, merged) = process::take_request_and_merged();
+            if let Some(signals) = merged {
+                // Several signals since the last look (one came while a
+                // restart ran): the strongest is acted on once, and said so.
+                notice!(target: "mpm", "signals received together: {signals}; acting on them as one {}", request.describe());
+            }
+            match request {
                 Request::Stop => {
                     notice!(target: "mpm", "caught SIGTERM, shutting down");
                     return self.stop(ExitCode::SUCCESS);

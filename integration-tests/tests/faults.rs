@@ -328,3 +328,55 @@ supervised_servers!(rlimit_nofile_sets_the_childrens_descriptor_limit, |server| 
     let log = error_log(&root);
     assert!(log.contains(" to 200 descriptors"), "the limit set was not logged:\n{log}");
 });
+
+/// The signals the error log accounts for: one per restart acted on, except
+/// that a "signals received together" line stands for all it names.
+fn signals_accounted(log: &str, server: Server) -> usize {
+    let actions = log
+        .lines()
+        .filter(|l| {
+            l.contains(graceful_restart_notice(server))
+                || l.contains("SIGHUP received.  Attempting to restart")
+        })
+        .count();
+    let merged: Vec<&str> =
+        log.lines().filter_map(|l| l.split_once("signals received together: ")).map(|(_, r)| r).collect();
+    let in_merged: usize = merged
+        .iter()
+        .map(|r| {
+            r.split(';')
+                .next()
+                .unwrap_or("")
+                .split(", ")
+                .map(|s| s.split_once(" x").map_or(1, |(_, n)| n.parse().unwrap_or(1)))
+                .sum::<usize>()
+        })
+        .sum();
+    actions - merged.len() + in_merged
+}
+
+supervised_servers!(signals_sent_during_restarts_are_acted_on_or_logged_as_merged, |server| {
+    let root = site(server, &spares(server, 2, 1, if server.is_threaded() { 8 } else { 4 }));
+    let httpd = Running::start(server, root.path(), &[]);
+    let parent = httpd.pid();
+    wait_children(parent, 2);
+    let requests = Loop::start(httpd.addr, usize::MAX, |_| {});
+    // A graceful restart, and as soon as it is logged (while it runs) two
+    // more signals. The kernel itself merges a signal sent again before the
+    // first was handled, which no process can see; these are all handled.
+    signal(parent, Signal::SIGUSR1);
+    wait_log(&root, graceful_restart_notice(server), 1);
+    signal(parent, Signal::SIGUSR1);
+    signal(parent, Signal::SIGHUP);
+    let log = wait_until("all three signals accounted for in the error log", LIMIT, || {
+        let log = error_log(&root);
+        if signals_accounted(&log, server) >= 3 { Ok(log) } else { Err(log) }
+    });
+    assert_eq!(signals_accounted(&log, server), 3, "{log}");
+    let served = requests.served();
+    wait_for("requests after the restarts", LIMIT, || (requests.served() >= served + 20).then_some(()));
+    let (made, failures) = requests.finish();
+    // The hard restart may cut requests in flight; graceful ones none.
+    assert!(failures.len() <= 4, "{} of {made} requests failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(is_alive(parent), "the parent exited");
+});
