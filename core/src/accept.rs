@@ -23,6 +23,11 @@ use crate::shortage::{self, Shortage};
 /// The epoll token of the pipe of death; listeners use their index.
 const POD: u64 = u64::MAX;
 
+/// The longest a child waits without looking at the listeners itself (see
+/// `AcceptSet::next`): the most a connection whose wake-up went to a dying
+/// child waits in the backlog.
+const SWEEP: Duration = Duration::from_millis(200);
+
 /// What a wait found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ready {
@@ -107,7 +112,8 @@ impl<'a> AcceptSet<'a> {
     /// Waits up to `timeout` for a connection or the pipe of death; the
     /// loop both prefork's child and worker's listener run around it.
     pub fn next(&mut self, pod: &PipeOfDeath, timeout: Duration) -> Next {
-        let timeout = self.pause_listeners().map_or(timeout, |left| left.min(timeout));
+        let paused = self.pause_listeners();
+        let timeout = paused.map_or(timeout, |left| left.min(timeout)).min(SWEEP);
         let ready = match self.wait(timeout) {
             Ok(ready) => ready,
             Err(e) => {
@@ -115,6 +121,17 @@ impl<'a> AcceptSet<'a> {
                 return Next::Sick;
             }
         };
+        if ready.is_empty() && paused.is_none() {
+            // A wake-up may have gone to a child killed before it could
+            // accept (EPOLLEXCLUSIVE wakes one waiter per new connection,
+            // and a level-triggered listener is not looked at again until
+            // the next one arrives): look for such a connection ourselves.
+            for i in 0..self.listeners.len() {
+                if let Ok(Some(stream)) = self.accept(i) {
+                    return Next::Connection(stream);
+                }
+            }
+        }
         for event in ready {
             match event {
                 Ready::PipeOfDeath if pod.check() => return Next::Stop,

@@ -55,6 +55,9 @@ struct Parent<M: ProcessModel> {
     pid_file: Option<PathBuf>,
     /// Forks spaced out while children die as they start.
     backoff: Backoff,
+    /// Children of this generation that died (killed, crashed) since the
+    /// last maintenance pass.
+    died: usize,
 }
 
 /// Runs the server with `M`'s process model until it is stopped.
@@ -110,6 +113,7 @@ fn start<M: ProcessModel>(
         state: M::State::default(),
         pid_file,
         backoff: Backoff::default(),
+        died: 0,
     };
     board.global().set_running_generation(0);
     notice!(target: "mpm", "AH00163: {} configured -- resuming normal operations", build_info::server_version(M::KIND));
@@ -161,7 +165,17 @@ impl<M: ProcessModel> Parent<M> {
             if last_maintenance.elapsed() >= Duration::from_secs(1) {
                 last_maintenance = Instant::now();
                 let decision = M::maintain(self.board, &self.capacity, self.generation, &mut self.state);
-                let allowed = self.backoff.allowed(decision.spawn.len(), Instant::now());
+                let mut allowed = self.backoff.allowed(decision.spawn.len(), Instant::now());
+                let died = std::mem::take(&mut self.died);
+                if died > 0 {
+                    // Children were killed or crashed: replace them one for
+                    // one. The MPM's spawn rate, which doubles at each pass
+                    // short of idle workers, is meant for a rising load; in a
+                    // storm of deaths it would fill ServerLimit with children
+                    // (httpd's pool grows so), so it starts again from one.
+                    allowed = allowed.min(died);
+                    self.state = M::State::default();
+                }
                 for slot in decision.spawn.into_iter().take(allowed) {
                     self.spawn(slot);
                 }
@@ -234,6 +248,9 @@ impl<M: ProcessModel> Parent<M> {
                 continue;
             };
             self.clear_slot(child.slot, pid.as_raw());
+            if child.generation == self.generation && !matches!(status, WaitStatus::Exited(_, 0)) {
+                self.died += 1;
+            }
             let lived = child.started.elapsed();
             if let Some(delay) = self.backoff.child_ended(&status, lived, Instant::now()) {
                 log::error!(

@@ -380,3 +380,46 @@ supervised_servers!(signals_sent_during_restarts_are_acted_on_or_logged_as_merge
     assert!(failures.len() <= 4, "{} of {made} requests failed:\n{}", failures.len(), failures.join("\n"));
     assert!(is_alive(parent), "the parent exited");
 });
+
+supervised_servers!(a_sigkill_storm_under_load_keeps_serving_within_the_spare_limits, |server| {
+    // Spare limits that need two children: one left after a kill is too
+    // few, so maintenance replaces the killed one.
+    let (min, max) = if server.is_threaded() { (3, 8) } else { (2, 4) };
+    let root = site(server, &spares(server, 2, min, max));
+    let httpd = Running::start(server, root.path(), &[]);
+    let parent = httpd.pid();
+    wait_children(parent, 2);
+
+    // Every 60th request of the loop, between two of them, one child is
+    // killed, once the pool is back to two: 10 kills over 600 requests. A
+    // kill in the middle of a request is a failure no server can prevent,
+    // so the kills come between them.
+    let most = Arc::new(AtomicUsize::new(0));
+    let seen = most.clone();
+    let requests = Loop::start(httpd.addr, 600, move |i| {
+        seen.fetch_max(children_of(parent).len(), SeqCst);
+        if i % 60 == 30 {
+            let children = wait_until("the pool back to two children", LIMIT, || {
+                let children = children_of(parent);
+                if children.len() >= 2 { Ok(children) } else { Err(format!("{children:?}")) }
+            });
+            signal(children[0], Signal::SIGKILL);
+        }
+    });
+    let (made, failures) = requests.join();
+    assert_eq!(made, 600, "the loop ran out of time");
+    assert!(
+        failures.len() * 1000 <= made,
+        "{} of {made} requests failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // The pool never grew past the spare limits (one child busy with the
+    // loop's request beyond them), and the parent stays.
+    let most = most.load(SeqCst);
+    assert!(most <= 5, "{most} children at once under the storm");
+    assert!(is_alive(parent), "the parent exited");
+    // Every kill logged (the last one once the parent has reaped it).
+    let log = wait_log(&root, "exit signal Killed (9)", 10);
+    assert!(!log.contains("forking at most one child"), "a kill from outside slowed the forks:\n{log}");
+});
