@@ -352,18 +352,8 @@ impl<M: ProcessModel> Parent<M> {
             thread_limit: self.capacity.thread_limit,
             ..capacity
         };
-        if graceful {
-            for (&pid, child) in &self.children {
-                self.board.process(child.slot).set_quiescing(true);
-                for thread in 0..self.board.thread_limit() {
-                    let w = self.board.worker(child.slot, thread);
-                    if w.status() != WorkerStatus::Dead {
-                        w.set_status(WorkerStatus::Graceful);
-                    }
-                }
-                let _ = kill(Pid::from_raw(pid), Signal::SIGUSR1);
-            }
-        } else {
+        let old: Vec<(i32, Child)> = self.children.iter().map(|(&pid, &child)| (pid, child)).collect();
+        if !graceful {
             self.terminate_children();
             self.board.clear();
         }
@@ -373,6 +363,42 @@ impl<M: ProcessModel> Parent<M> {
         self.state = M::State::default();
         self.backoff.reset();
         self.spawn_start_servers();
+        if graceful {
+            // The old generation stops accepting only once a child of the
+            // new one accepts (or a second has passed): at no moment is no
+            // child accepting. httpd's worker and event MPMs stop the old
+            // children first and start the new ones at the next
+            // maintenance pass, a second without service.
+            self.wait_new_generation_ready(Duration::from_secs(1));
+            for (pid, child) in old {
+                self.board.process(child.slot).set_quiescing(true);
+                for thread in 0..self.board.thread_limit() {
+                    let w = self.board.worker(child.slot, thread);
+                    if w.status() != WorkerStatus::Dead {
+                        w.set_status(WorkerStatus::Graceful);
+                    }
+                }
+                let _ = kill(Pid::from_raw(pid), Signal::SIGUSR1);
+            }
+        }
+    }
+
+    /// Waits (at most `limit`) until a child of the current generation has
+    /// a worker ready to take a connection.
+    fn wait_new_generation_ready(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            let ready = self.children.values().filter(|c| c.generation == self.generation).any(|c| {
+                (0..self.board.thread_limit()).any(|t| self.board.worker(c.slot, t).status() == WorkerStatus::Ready)
+            });
+            if ready {
+                return;
+            }
+            // Polled: the parent has no other way to hear of a child's
+            // readiness, and reaping waits for the main loop (a fatal exit
+            // must reach it).
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// TERM: every child is stopped now (reclaim loop), PidFile removed.
