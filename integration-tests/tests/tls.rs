@@ -105,7 +105,7 @@ each_server!(sni_chooses_the_certificate_and_keep_alive_and_pipelining_work, |se
     assert_eq!(read_response(&mut conn).status, 200);
     // b's certificate does not name c.test: an unknown name gets a's,
     // which the client refuses as not its name.
-    let refused = tls::try_connect(httpd.addr, "c.test", &client).err().expect("a's certificate for c.test");
+    let refused = tls::try_connect(httpd.addr, "c.test", &client).expect_err("a's certificate for c.test");
     assert!(refused.to_string().contains("not valid for name \"c.test\""), "{refused}");
 
     // Keep-alive: several requests, one connection; then three pipelined.
@@ -195,7 +195,7 @@ each_server!(bad_input_on_a_tls_port_is_answered_or_closed_and_serving_goes_on, 
     let mut h2 = (*ca.default_client()).clone();
     h2.alpn_protocols = vec![b"h2".to_vec()];
     let refused =
-        tls::try_connect(httpd.addr, "a.test", &std::sync::Arc::new(h2)).err().expect("no common ALPN");
+        tls::try_connect(httpd.addr, "a.test", &std::sync::Arc::new(h2)).expect_err("no common ALPN");
     assert!(refused.to_string().contains("NoApplicationProtocol"), "{refused}");
     still_serves(httpd.addr, &ca);
 });
@@ -218,8 +218,7 @@ fn ssl_protocol_tls13_only_refuses_a_tls12_client() {
     let root = main_level(&ca, "SSLProtocol -all +TLSv1.3\n");
     let httpd = Running::start(Server::Event, root.path(), &[]);
     let refused = tls::try_connect(httpd.addr, "a.test", &ca.client(&[&rustls::version::TLS12]))
-        .err()
-        .expect("a TLS 1.2 client refused");
+        .expect_err("a TLS 1.2 client refused");
     assert!(refused.to_string().contains("ProtocolVersion"), "{refused}");
     let conn = tls::connect(httpd.addr, "a.test", &ca.default_client());
     assert_eq!(tls::negotiated(&conn).0, Some(rustls::ProtocolVersion::TLSv1_3));
