@@ -148,8 +148,11 @@ struct Run {
 /// each time it goes idle in keep-alive, as the event MPM's connections do,
 /// and the next request takes them back from the thread's pool.
 fn measure(ctx: &ServerContext, slot: &'static WorkerScore, requests: u64, release: bool) -> Run {
-    let info =
-        ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
+    let info = ConnInfo {
+        remote: "127.0.0.1:40000".parse().unwrap(),
+        local: "127.0.0.1:80".parse().unwrap(),
+        tls: None,
+    };
     let mut conn = Connection::new(info, ctx);
     conn.set_slot(Some(slot), ctx);
     let mut io = Loop { request: REQUEST, pending: false, written: 0, writes: 0 };
@@ -178,8 +181,11 @@ fn measure(ctx: &ServerContext, slot: &'static WorkerScore, requests: u64, relea
 /// A new connection per request, closed after its response: what the close
 /// scenario costs in the engine, in ns and allocations per connection.
 fn per_connection(ctx: &ServerContext, slot: &'static WorkerScore, connections: u64) -> (f64, f64) {
-    let info =
-        ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
+    let info = ConnInfo {
+        remote: "127.0.0.1:40000".parse().unwrap(),
+        local: "127.0.0.1:80".parse().unwrap(),
+        tls: None,
+    };
     let one = || {
         let mut conn = Connection::new(info, ctx);
         conn.set_slot(Some(slot), ctx);
@@ -206,8 +212,11 @@ fn per_connection(ctx: &ServerContext, slot: &'static WorkerScore, connections: 
 
 /// Where the allocations are: the handler alone, called directly.
 fn handler_only(ctx: &ServerContext) {
-    let info =
-        ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
+    let info = ConnInfo {
+        remote: "127.0.0.1:40000".parse().unwrap(),
+        local: "127.0.0.1:80".parse().unwrap(),
+        tls: None,
+    };
     let mut req = httpd_core::http::Request::new();
     let limits = httpd_core::http::parse::Limits { line: 8190, field_size: 8190, fields: 100 };
     httpd_core::http::parse::parse_head(

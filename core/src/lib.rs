@@ -30,6 +30,7 @@ pub mod server;
 pub mod shortage;
 pub mod spare_threads;
 pub mod supervisor;
+pub mod tls;
 pub mod vhost;
 
 pub use mpm::{Mpm, MpmKind, ProcessModel};

@@ -97,6 +97,8 @@ pub struct ServerContext {
     pub capacity: Capacity,
     /// The shared scoreboard, when the process model made one.
     pub scoreboard: Option<&'static Scoreboard>,
+    /// The rustls configuration of each address with `SSLEngine on`.
+    pub tls: crate::tls::TlsContext,
 }
 
 impl ServerContext {
@@ -168,9 +170,15 @@ impl ServerContext {
         servers.insert(0, main);
         let online_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
         let (capacity, _) = crate::limits::capacity(config.mpm, settings, online_cpus);
+        let vhosts = config.virtual_hosts();
+        // Certificates and keys are read here, in the parent, before it
+        // forks and before the children drop privileges.
+        let tls =
+            crate::tls::TlsContext::build(config, &vhosts).map_err(|e| e.render(config.mpm.binary()))?;
         Ok(ServerContext {
             mpm: config.mpm,
-            vhosts: config.virtual_hosts(),
+            tls,
+            vhosts,
             servers,
             capacity,
             scoreboard,
@@ -189,6 +197,7 @@ impl ServerContext {
             servers: vec![main],
             capacity,
             scoreboard,
+            tls: crate::tls::TlsContext::default(),
         }
     }
 

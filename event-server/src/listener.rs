@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use httpd_core::http::{ConnInfo, Connection, Outcome};
 use httpd_core::mpm::ChildContext;
 use httpd_core::process;
+use httpd_core::tls::Socket;
 use mio::event::Event;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -398,7 +399,15 @@ impl<'a> Listener<'a> {
             self.remove(index);
             return;
         }
-        let engine = Connection::new(ConnInfo { remote, local }, self.child.server);
+        let ctx = self.child.server;
+        let engine = Connection::new(ConnInfo { remote, local, tls: None }, ctx);
+        // TLS when the address's server has SSLEngine on; its handshake runs
+        // in a worker as the first bytes arrive, like a request head.
+        let Ok(stream) = Socket::new(stream, remote, engine.binding(), ctx) else {
+            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+            self.remove(index);
+            return;
+        };
         let conn = Box::new(Conn { engine, stream, fresh: true });
         self.returned(index, conn, Outcome::ReadBlocked);
     }

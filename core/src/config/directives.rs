@@ -210,6 +210,7 @@ const MIME: Provider = Provider::Module("mod_mime.c");
 const DIR: Provider = Provider::Module("mod_dir.c");
 const LOG: Provider = Provider::Module("mod_log_config.c");
 const AUTHZ: Provider = Provider::Module("mod_authz_core.c");
+const SSL: Provider = Provider::Module("mod_ssl.c");
 const ANY_MPM: Provider = Provider::Mpm(ALL_MPMS);
 
 /// Every directive, in `-L` order (grouped by module as httpd lists them).
@@ -366,6 +367,49 @@ pub static TABLE: &[DirectiveSpec] = &[
     directive("<RequireNone", AUTHZ, Raw, DirOnly, Section, "Container for authorization directives grouped under an authz logic type"),
     directive("Require", AUTHZ, Iterate, DirOnly, Value(values::require, Append),
         "specifies authorization directives which one must pass (or not) for a request to suceeed",
+    ),
+    // mod_ssl.c (see crate::tls for what each maps onto in rustls).
+    directive("SSLEngine", SSL, Take1, Server, Value(values::ssl_engine, Replace),
+        "SSL switch for the protocol engine ('on', 'off')",
+    ),
+    directive("SSLCertificateFile", SSL, Take1, Server, Value(values::words, Append),
+        "SSL Server Certificate file ('/path/to/file' - PEM or DER encoded)",
+    ),
+    directive("SSLCertificateKeyFile", SSL, Take1, Server, Value(values::words, Append),
+        "SSL Server Private Key file ('/path/to/file' - PEM or DER encoded)",
+    ),
+    directive("SSLCertificateChainFile", SSL, Take1, Server, Value(values::string, Replace),
+        "SSL Server CA Certificate Chain file ('/path/to/file' - PEM encoded)",
+    ),
+    directive("SSLProtocol", SSL, Iterate, Server, Value(values::ssl_protocol, Replace),
+        "Enable or disable various SSL protocols ('[+-][SSLv3|TLSv1|TLSv1.1|TLSv1.2|TLSv1.3] ...' - see manual)",
+    ),
+    directive("SSLCipherSuite", SSL, Take12, Server, Value(values::ssl_cipher_suite, Append),
+        "Colon-delimited list of permitted SSL Ciphers ('XXX:...:XXX' - see manual)",
+    ),
+    directive("SSLHonorCipherOrder", SSL, Flag, Server, Value(values::flag, Replace),
+        "Use the server's cipher ordering preference",
+    ),
+    directive("SSLCompression", SSL, Flag, Server, Value(values::flag, Replace),
+        "Enable SSL level compression (`on', `off')",
+    ),
+    directive("SSLSessionTickets", SSL, Flag, Server, Value(values::flag, Replace),
+        "Enable or disable TLS session tickets(`on', `off')",
+    ),
+    directive("SSLSessionCache", SSL, Take1, MainOnly, Value(values::string, Replace),
+        "SSL Session Cache storage ('none', 'nonenotnull', 'dbm:/path/to/file')",
+    ),
+    directive("SSLSessionCacheTimeout", SSL, Take1, Server, Value(values::ssl_session_cache_timeout, Replace),
+        "SSL Session Cache object lifetime ('N' - number of seconds)",
+    ),
+    directive("SSLRandomSeed", SSL, Take23, MainOnly, Value(values::words, Append),
+        "SSL Pseudo Random Number Generator (PRNG) seeding source ('startup|connect builtin|file:/path|exec:/path [bytes]')",
+    ),
+    directive("SSLPassPhraseDialog", SSL, Take1, MainOnly, Value(values::string, Replace),
+        "SSL dialog mechanism for the pass phrase query ('builtin', '|/path/to/pipe_program', or 'exec:/path/to/cgi_program')",
+    ),
+    directive("SSLOptions", SSL, Raw, Any, Value(values::ssl_options, Replace),
+        "Set one or more options to configure the SSL engine('[+-]option[=value] ...' - see manual)",
     ),
     // The MPM's own module (mpm_common.c's shared directives included).
     directive("Listen", ANY_MPM, Take12, MainOnly, Value(values::listen, Append),

@@ -169,6 +169,7 @@ impl Config {
             figment,
         };
         config.check_paths(options)?;
+        crate::tls::check_files(&config)?;
         Ok(config)
     }
 
@@ -217,15 +218,17 @@ impl Config {
         Ok(())
     }
 
-    fn provenance_location(&self, directive: &str) -> Option<Location> {
-        let name = self.provenance(directive)?;
-        let name = name.trim_end_matches(" (-C)").trim_end_matches(" (-c)").to_string();
-        Some(match name.rsplit_once(':') {
-            Some((file, line)) if line.parse::<usize>().is_ok() => {
-                Location { file: file.to_string(), line: line.parse().unwrap_or(0) }
-            }
-            _ => Location { file: name, line: 0 },
-        })
+    pub(crate) fn provenance_location(&self, directive: &str) -> Option<Location> {
+        Some(location_of(&self.provenance(directive)?))
+    }
+
+    /// Where the line that gave a tagged setting was written (the mod_ssl
+    /// settings keep their figment tag), in the main server's lines or a
+    /// `<VirtualHost>`'s; `None` for a built-in default.
+    pub fn written_at(&self, tag: figment::value::Tag) -> Option<Location> {
+        let metadata =
+            self.figment.get_metadata(tag).or_else(|| self.vhosts.iter().find_map(|v| v.metadata(tag)))?;
+        (metadata.name != std::any::type_name::<Settings>()).then(|| location_of(&metadata.name))
     }
 
     /// The warnings (level `warn`) and notices (`notice`, which httpd
@@ -259,6 +262,18 @@ impl Config {
     /// Whether the configuration defines `name` (`-D` or `Define`).
     pub fn is_defined(&self, name: &str) -> bool {
         self.defines.iter().any(|d| d.name == name)
+    }
+}
+
+/// A provider's name (`file:line`, `file:line (-C)`, an `HTTPD_*` variable)
+/// as a location.
+fn location_of(name: &str) -> Location {
+    let name = name.trim_end_matches(" (-C)").trim_end_matches(" (-c)");
+    match name.rsplit_once(':') {
+        Some((file, line)) if line.parse::<usize>().is_ok() => {
+            Location { file: file.to_string(), line: line.parse().unwrap_or(0) }
+        }
+        _ => Location { file: name.to_string(), line: 0 },
     }
 }
 

@@ -59,7 +59,11 @@ pub(crate) fn layer(base: Figment, directives: &[Contribution], environment: &[C
 /// `<VirtualHost>` replaces when it has lines of its own, as httpd merges
 /// them: mod_dir keeps a vhost's DirectoryIndex whole, and mod_log_config
 /// logs a vhost's requests to its own CustomLog/TransferLog only.
-const REPLACED_BY_VHOST: [&str; 2] = ["DirectoryIndex", "CustomLog"];
+/// A vhost's SSLCertificateFile and SSLCertificateKeyFile lines are its
+/// certificates, not more of the main server's (mod_ssl's merge lets a
+/// vhost's n-th line knock out the main server's n-th).
+const REPLACED_BY_VHOST: [&str; 4] =
+    ["DirectoryIndex", "CustomLog", "SSLCertificateFile", "SSLCertificateKeyFile"];
 
 /// A `<VirtualHost>`'s settings: its own lines above everything the main
 /// server's settings are made of (so a vhost's Timeout wins over a `-c`

@@ -42,6 +42,11 @@ impl VirtualHostConfig {
         (metadata.name != std::any::type_name::<Settings>()).then(|| metadata.name.to_string())
     }
 
+    /// The metadata of a tag from this section's layers.
+    pub(crate) fn metadata(&self, tag: figment::value::Tag) -> Option<&figment::Metadata> {
+        self.figment.get_metadata(tag)
+    }
+
     /// Where the section starts (`<VirtualHost` line).
     pub fn at(&self) -> &Location {
         self.identity.defined_at.as_ref().expect("a vhost has its line")

@@ -119,12 +119,17 @@ fn redirect(x: &Exchange<'_>, uri: &[u8]) -> Outcome {
     Outcome::quiet(with_header_before_type(x.error_page_at(301, &url), "Location", &url))
 }
 
-/// `ap_construct_url`: `http://host[:port]` and `path`, the port left out
-/// when it is 80.
+/// `ap_construct_url`: `http://host[:port]` and `path` (`https://` over
+/// TLS), the port left out when it is the scheme's.
 fn construct_url(x: &Exchange<'_>, path: &str) -> String {
     let (host, port) = server_name_port(x);
     let host = if host.contains(':') { format!("[{host}]") } else { host };
-    if port == 80 { format!("http://{host}{path}") } else { format!("http://{host}:{port}{path}") }
+    let scheme = x.conn.scheme();
+    if port == x.conn.default_port() {
+        format!("{scheme}://{host}{path}")
+    } else {
+        format!("{scheme}://{host}:{port}{path}")
+    }
 }
 
 /// The server name and port of a request, as httpd's `ap_get_server_name`
@@ -142,14 +147,16 @@ pub(super) fn server_name_port(x: &Exchange<'_>) -> (String, u16) {
     let local = || (x.conn.local.ip().to_string(), x.conn.local.port());
     if settings.use_canonical_name == UseCanonicalName::On {
         return match conf_host {
-            Some(host) => (host, conf_port.unwrap_or(80)),
+            Some(host) => (host, conf_port.unwrap_or(x.conn.default_port())),
             None => local(),
         };
     }
     let from_request = x.target.authority.or_else(|| x.req.headers.get("Host")).map(split_host);
     match (from_request, conf_host) {
-        (Some((host, port)), _) if !host.is_empty() => (host, port.or(conf_port).unwrap_or(80)),
-        (_, Some(host)) => (host, conf_port.unwrap_or(80)),
+        (Some((host, port)), _) if !host.is_empty() => {
+            (host, port.or(conf_port).unwrap_or(x.conn.default_port()))
+        }
+        (_, Some(host)) => (host, conf_port.unwrap_or(x.conn.default_port())),
         _ => local(),
     }
 }

@@ -141,7 +141,7 @@ impl Site {
             line: line.into(),
             headers,
         };
-        let conn = ConnInfo { remote: addr("127.0.0.1:50000"), local: addr("127.0.0.1:8080") };
+        let conn = ConnInfo { remote: addr("127.0.0.1:50000"), local: addr("127.0.0.1:8080"), tls: None };
         let now_us = std::time::SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as i64;
         let x = Exchange {
             ctx: &self.ctx,

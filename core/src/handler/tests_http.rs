@@ -433,6 +433,7 @@ fn signature_and_logging() {
     let conn = crate::http::ConnInfo {
         remote: super::tests::addr("10.0.0.1:1"),
         local: super::tests::addr("10.0.0.2:80"),
+        tls: None,
     };
     let mut req = crate::http::Request::new();
     req.method = "GET".into();

@@ -29,6 +29,7 @@ use crate::logs::error_log;
 use crate::logs::{ConnStatus, LogEntry};
 use crate::scoreboard::{WorkerScore, WorkerStatus, now_micros};
 use crate::server::{Server, ServerContext};
+use crate::tls::plain;
 use crate::vhost::Binding;
 
 /// What a connection waits for after a step, as httpd's `conn_state_e`.
@@ -272,6 +273,10 @@ impl Connection {
                         match parse::parse_head(self.input.data(), &limits, &mut self.req) {
                             Ok(Some(n)) => {
                                 self.input.consume(n);
+                                if self.info.tls.is_none() {
+                                    // The handshake is done once a request is read.
+                                    self.info.tls = io.tls();
+                                }
                                 self.begin_request(ctx);
                                 continue;
                             }
@@ -289,11 +294,23 @@ impl Connection {
                             return self.close();
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            return if self.started || self.served == 0 {
+                            if !self.started && self.served == 0 && self.started_at.elapsed() >= self.timeout
+                            {
+                                // Nothing of a first request within Timeout of
+                                // the connection's start: a TLS handshake that
+                                // trickles in flight after flight ends too.
+                                return self.close();
+                            }
+                            let wait = if self.started || self.served == 0 {
                                 Outcome::ReadBlocked
                             } else {
                                 Outcome::KeepAlive
                             };
+                            return self.wait_read(io, wait);
+                        }
+                        Err(e) if plain::is_plain_http(&e) => {
+                            self.plain_http_on_tls(ctx);
+                            continue;
                         }
                         Err(_) => return self.close(),
                     }
@@ -313,7 +330,9 @@ impl Connection {
                     match self.fill(io) {
                         Ok(true) => continue,
                         Ok(false) => return self.close(),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Outcome::ReadBlocked,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            return self.wait_read(io, Outcome::ReadBlocked);
+                        }
                         Err(_) => return self.close(),
                     }
                 }
@@ -370,6 +389,35 @@ impl Connection {
             }
             _ => self.close(),
         }
+    }
+
+    /// A wait to read, unless the transport still holds bytes to send
+    /// (TLS: a handshake flight, a session ticket, an alert): those go
+    /// first, or the client, waiting for them, would never send more.
+    fn wait_read(&mut self, io: &mut impl Transport, wait: Outcome) -> Outcome {
+        match io.flush_pending() {
+            Ok(WriteState::Done) => wait,
+            Ok(WriteState::Blocked) => Outcome::WriteBlocked,
+            Err(_) => self.close(),
+        }
+    }
+
+    /// Plain HTTP came to a TLS port: as mod_ssl, answer a faked
+    /// `GET / HTTP/1.0` with a 400 saying why, in clear text, and close.
+    fn plain_http_on_tls(&mut self, ctx: &ServerContext) {
+        self.started = true;
+        self.received_at = SystemTime::now();
+        self.started_at = Instant::now();
+        self.req.clear();
+        self.req.method.push_str("GET");
+        self.req.target.push('/');
+        self.req.version = Version::Http10;
+        self.req.protocol.push_str("HTTP/1.0");
+        self.req.line.push_str(plain::FAKED_REQUEST);
+        // Logged by the transport (AH01996), as mod_ssl logs it.
+        let mut e = RequestError::new(400, "");
+        e.note = plain::REASON;
+        self.fail(ctx, e);
     }
 
     /// Reads more input; `Ok(false)` at end of stream.
@@ -481,13 +529,15 @@ impl Connection {
 
     /// Answers a request that could not be read, then closes (lingering).
     fn fail(&mut self, ctx: &ServerContext, e: RequestError) {
-        log::info!(target: "core", "[client {}] {}", self.info.remote, e.log);
+        if !e.log.is_empty() {
+            log::info!(target: "core", "[client {}] {}", self.info.remote, e.log);
+        }
         let server = self.server(ctx);
         let host = self.req.headers.get("host").unwrap_or("");
         let signature = if e.status == 400 || e.status == 408 || e.status == 414 {
             String::new()
         } else {
-            ctx.signature(server, host_name(host, server), host_port(host))
+            ctx.signature(server, host_name(host, server), host_port(host, &self.info))
         };
         let cx = ErrorContext {
             method: &self.req.method,

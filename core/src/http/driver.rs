@@ -27,9 +27,10 @@ pub fn serve(stream: TcpStream, ctx: &ServerContext, slot: Option<&'static Worke
         return;
     }
     let _ = stream.set_nodelay(true);
-    let mut conn = Connection::new(ConnInfo { remote, local }, ctx);
+    let mut conn = Connection::new(ConnInfo { remote, local, tls: None }, ctx);
     conn.set_slot(slot, ctx);
-    let mut io = stream;
+    // TLS when the address's server has SSLEngine on.
+    let Ok(mut io) = crate::tls::Socket::new(stream, remote, conn.binding(), ctx) else { return };
     let mut outcome = conn.step(&mut io, ctx);
     loop {
         // The server in charge decides: the binding's default while a head

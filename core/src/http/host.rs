@@ -1,6 +1,7 @@
-//! The Host header as the engine reads it: whether httpd accepts it
-//! (`fix_hostname`), and the name and port an error page's signature shows.
+//! The Host header as the engine reads it: httpd's check of its shape, and
+//! the name and port an error page's signature gives.
 
+use super::message::ConnInfo;
 use crate::server::Server;
 
 /// A Host header httpd accepts (its `fix_hostname`): a name of letters,
@@ -38,8 +39,9 @@ pub(super) fn host_name<'a>(host: &'a str, server: &'a Server) -> &'a str {
     if name.is_empty() { server.settings.server_host().unwrap_or("localhost") } else { name }
 }
 
-/// The port of a Host header; 80 when it names none, as httpd's signature.
-pub(super) fn host_port(host: &str) -> u16 {
+/// The port of a Host header; the scheme's (80, or 443 over TLS) when it
+/// names none, as httpd's signature.
+pub(super) fn host_port(host: &str, info: &ConnInfo) -> u16 {
     let after = host.rsplit_once(']').map_or(host, |(_, rest)| rest);
-    after.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(80)
+    after.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(info.default_port())
 }

@@ -56,7 +56,7 @@ impl Drop for Site {
 
 fn info() -> ConnInfo {
     let addr: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-    ConnInfo { remote: addr, local: "127.0.0.1:8080".parse().unwrap() }
+    ConnInfo { remote: addr, local: "127.0.0.1:8080".parse().unwrap(), tls: None }
 }
 
 /// Delivers `chunks` one read at a time, with a WouldBlock before each, then
@@ -331,7 +331,7 @@ fn drives_a_non_blocking_socket_step_by_step() {
     let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, remote) = listener.accept().unwrap();
     server.set_nonblocking(true).unwrap();
-    let info = ConnInfo { remote, local: server.local_addr().unwrap() };
+    let info = ConnInfo { remote, local: server.local_addr().unwrap(), tls: None };
     let mut io = server;
     let mut conn = Connection::new(info, &site.ctx);
 
@@ -369,7 +369,8 @@ fn write_completion_resumes() {
     let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, remote) = listener.accept().unwrap();
     server.set_nonblocking(true).unwrap();
-    let mut conn = Connection::new(ConnInfo { remote, local: server.local_addr().unwrap() }, &site.ctx);
+    let mut conn =
+        Connection::new(ConnInfo { remote, local: server.local_addr().unwrap(), tls: None }, &site.ctx);
     let mut io = server;
     client.write_all(b"GET /big.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     assert!(driver::wait_for(&io, nix::poll::PollFlags::POLLIN, Duration::from_secs(10)));

@@ -79,7 +79,7 @@ fn ask_from(site: &Site, head: &str, remote: &str) -> Reply {
         headers,
     };
     let remote: SocketAddr = remote.parse().unwrap();
-    let conn = ConnInfo { remote, local: "127.0.0.1:8080".parse().unwrap() };
+    let conn = ConnInfo { remote, local: "127.0.0.1:8080".parse().unwrap(), tls: None };
     let x = Exchange {
         ctx: &site.ctx,
         server: site.ctx.main(),
