@@ -391,7 +391,8 @@ impl<M: ProcessModel> Parent<M> {
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             let ready = self.children.values().filter(|c| c.generation == self.generation).any(|c| {
-                (0..self.board.thread_limit()).any(|t| self.board.worker(c.slot, t).status() == WorkerStatus::Ready)
+                (0..self.board.thread_limit())
+                    .any(|t| self.board.worker(c.slot, t).status() == WorkerStatus::Ready)
             });
             if ready {
                 return;
