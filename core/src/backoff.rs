@@ -53,7 +53,7 @@ impl Backoff {
     /// normally; while backing off, none before the delay is over and then
     /// one (the next fork starts the next delay only if it fails too).
     pub fn allowed(&mut self, wanted: usize, now: Instant) -> usize {
-        if self.failures == 0 {
+        if self.failures == 0 || wanted == 0 {
             return wanted;
         }
         match self.next_fork {

@@ -60,10 +60,14 @@ extern "C" fn on_parent_signal(signal: nix::libc::c_int) {
         Ok(Signal::SIGWINCH) => Request::GracefulStop,
         Ok(Signal::SIGHUP) => Request::Restart,
         Ok(Signal::SIGUSR1) => Request::GracefulRestart,
+        // A child ended: only wake the main loop, which reaps it.
+        Ok(Signal::SIGCHLD) => Request::None,
         _ => return,
     };
-    PENDING.fetch_max(request as u8, Ordering::SeqCst);
-    RECEIVED[request as usize].fetch_add(1, Ordering::SeqCst);
+    if request != Request::None {
+        PENDING.fetch_max(request as u8, Ordering::SeqCst);
+        RECEIVED[request as usize].fetch_add(1, Ordering::SeqCst);
+    }
     let fd = WAKE_FD.load(Ordering::SeqCst);
     if fd >= 0 {
         let byte = [signal as u8];
@@ -76,7 +80,8 @@ extern "C" fn on_parent_signal(signal: nix::libc::c_int) {
 }
 
 /// The parent's signal handling: TERM/INT stop, WINCH graceful stop, HUP
-/// restart, USR1 graceful restart, PIPE and XFSZ ignored. Returns the read
+/// restart, USR1 graceful restart, CHLD a wake-up (to reap and replace a
+/// child at once), PIPE and XFSZ ignored. Returns the read
 /// end of the self-pipe the handlers write to, for the parent's `poll`.
 pub fn install_parent_handlers() -> nix::Result<OwnedFd> {
     let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC)?;
@@ -85,7 +90,9 @@ pub fn install_parent_handlers() -> nix::Result<OwnedFd> {
     std::mem::forget(write);
     let handler = SigAction::new(SigHandler::Handler(on_parent_signal), SaFlags::SA_RESTART, SigSet::empty());
     let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
-    for signal in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGWINCH, Signal::SIGHUP, Signal::SIGUSR1] {
+    for signal in
+        [Signal::SIGTERM, Signal::SIGINT, Signal::SIGWINCH, Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGCHLD]
+    {
         // SAFETY: the handler only touches atomics and calls write(2).
         unsafe { sigaction(signal, &handler) }?;
     }

@@ -55,9 +55,11 @@ struct Parent<M: ProcessModel> {
     pid_file: Option<PathBuf>,
     /// Forks spaced out while children die as they start.
     backoff: Backoff,
-    /// Children of this generation that died (killed, crashed) since the
-    /// last maintenance pass.
-    died: usize,
+    /// Slots of children of this generation that died (killed, crashed),
+    /// to replace at once.
+    died: Vec<usize>,
+    /// Whether any died since the last maintenance pass.
+    died_since_pass: bool,
 }
 
 /// Runs the server with `M`'s process model until it is stopped.
@@ -113,7 +115,8 @@ fn start<M: ProcessModel>(
         state: M::State::default(),
         pid_file,
         backoff: Backoff::default(),
-        died: 0,
+        died: Vec::new(),
+        died_since_pass: false,
     };
     board.global().set_running_generation(0);
     notice!(target: "mpm", "AH00163: {} configured -- resuming normal operations", build_info::server_version(M::KIND));
@@ -132,6 +135,7 @@ impl<M: ProcessModel> Parent<M> {
             if let Some(code) = self.reap() {
                 return self.stop(code);
             }
+            self.replace_dead();
             let (request, merged) = process::take_request_and_merged();
             if let Some(signals) = merged {
                 // Several signals since the last look (one came while a
@@ -165,17 +169,19 @@ impl<M: ProcessModel> Parent<M> {
             if last_maintenance.elapsed() >= Duration::from_secs(1) {
                 last_maintenance = Instant::now();
                 let decision = M::maintain(self.board, &self.capacity, self.generation, &mut self.state);
-                let mut allowed = self.backoff.allowed(decision.spawn.len(), Instant::now());
-                let died = std::mem::take(&mut self.died);
-                if died > 0 {
-                    // Children were killed or crashed: replace them one for
-                    // one. The MPM's spawn rate, which doubles at each pass
-                    // short of idle workers, is meant for a rising load; in a
-                    // storm of deaths it would fill ServerLimit with children
-                    // (httpd's pool grows so), so it starts again from one.
-                    allowed = allowed.min(died);
+                let allowed = if std::mem::take(&mut self.died_since_pass) {
+                    // Children were killed or crashed and have been replaced
+                    // one for one as they were reaped. The MPM's spawn rate,
+                    // which doubles at each pass short of idle workers, is
+                    // meant for a rising load; in a storm of deaths it would
+                    // fill ServerLimit with children (httpd's pool grows so):
+                    // this pass adds none, and the rate starts again from one.
                     self.state = M::State::default();
-                }
+                    0
+                } else {
+                    // (Asked only when forking follows: it counts the fork.)
+                    self.backoff.allowed(decision.spawn.len(), Instant::now())
+                };
                 for slot in decision.spawn.into_iter().take(allowed) {
                     self.spawn(slot);
                 }
@@ -183,6 +189,24 @@ impl<M: ProcessModel> Parent<M> {
                     let _ = self.pod.retire_one();
                 }
             }
+        }
+    }
+
+    /// Forks a replacement for each child of this generation that was
+    /// killed or crashed, into its slot, at once (SIGCHLD wakes the loop):
+    /// the pool keeps its size through a storm of deaths, neither emptied
+    /// until the next maintenance pass nor grown past it. Forks for children
+    /// that failed as they started wait for the back-off.
+    fn replace_dead(&mut self) {
+        if self.died.is_empty() {
+            return;
+        }
+        self.died_since_pass = true;
+        let now = Instant::now();
+        let died = std::mem::take(&mut self.died);
+        let allowed = self.backoff.allowed(died.len(), now);
+        for slot in died.into_iter().take(allowed) {
+            self.spawn(slot);
         }
     }
 
@@ -249,7 +273,7 @@ impl<M: ProcessModel> Parent<M> {
             };
             self.clear_slot(child.slot, pid.as_raw());
             if child.generation == self.generation && !matches!(status, WaitStatus::Exited(_, 0)) {
-                self.died += 1;
+                self.died.push(child.slot);
             }
             let lived = child.started.elapsed();
             if let Some(delay) = self.backoff.child_ended(&status, lived, Instant::now()) {
