@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use integration_tests::http::{Running, connect, read_response, read_to_close};
 use integration_tests::supervised::{
-    LIMIT, Loop, error_log, get_small_kept_alive, graceful_restart_notice, signal, site, spares,
+    LIMIT, Loop, SMALL, error_log, get_small_kept_alive, graceful_restart_notice, signal, site, spares,
     wait_children, wait_log,
 };
 use integration_tests::{Server, children_of, is_alive, supervised_servers, wait_for, wait_until};
@@ -422,4 +422,40 @@ supervised_servers!(a_sigkill_storm_under_load_keeps_serving_within_the_spare_li
     // Every kill logged (the last one once the parent has reaped it).
     let log = wait_log(&root, "exit signal Killed (9)", 10);
     assert!(!log.contains("forking at most one child"), "a kill from outside slowed the forks:\n{log}");
+});
+
+supervised_servers!(a_certificate_broken_before_a_restart_keeps_the_old_one_serving, |server| {
+    use integration_tests::tls::{self, Authority};
+    let ca = Authority::new();
+    let root = site(
+        server,
+        &format!(
+            "{}SSLEngine on\nSSLCertificateFile a.crt\nSSLCertificateKeyFile a.key\n",
+            spares(server, 1, 1, if server.is_threaded() { 8 } else { 4 })
+        ),
+    );
+    ca.write(root.path(), "a", &["a.test"]);
+    ca.write(root.path(), "b", &["b.test"]);
+    let httpd = Running::start(server, root.path(), &[]);
+    let fetch = || {
+        let mut conn = tls::connect(httpd.addr, "a.test", &ca.default_client());
+        conn.write_all(b"GET /small.txt HTTP/1.1\r\nHost: a.test\r\n\r\n").unwrap();
+        read_response(&mut conn)
+    };
+    assert_eq!(fetch().body_text(), SMALL);
+
+    // The key no longer matches the certificate (a deploy gone wrong): at
+    // USR1 the parent names the key's line and keeps serving with the
+    // certificate it has.
+    std::fs::copy(root.join("b.key"), root.join("a.key")).unwrap();
+    signal(httpd.pid(), Signal::SIGUSR1);
+    let log = wait_log(&root, "still serving with the previous configuration", 1);
+    let key_line = std::fs::read_to_string(root.join("httpd.conf"))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("SSLCertificateKeyFile"))
+        .unwrap()
+        + 1;
+    assert!(log.contains(&format!("line {key_line} of")), "the error does not name line {key_line}:\n{log}");
+    assert_eq!(fetch().body_text(), SMALL, "the old certificate no longer serves");
 });
