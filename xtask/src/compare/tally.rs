@@ -12,10 +12,11 @@ pub(crate) struct Errors {
     pub(crate) timeout: u64,
     pub(crate) status: u64,
     pub(crate) parse: u64,
+    pub(crate) tls: u64,
 }
 
 impl Errors {
-    pub(crate) fn by_kind(&self) -> [(&'static str, u64); 6] {
+    pub(crate) fn by_kind(&self) -> [(&'static str, u64); 7] {
         [
             ("connect", self.connect),
             ("reset", self.reset),
@@ -23,6 +24,7 @@ impl Errors {
             ("timeout", self.timeout),
             ("status", self.status),
             ("parse", self.parse),
+            ("tls", self.tls),
         ]
     }
 
@@ -33,6 +35,7 @@ impl Errors {
         self.timeout += o.timeout;
         self.status += o.status;
         self.parse += o.parse;
+        self.tls += o.tls;
     }
 }
 
