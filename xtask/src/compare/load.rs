@@ -418,6 +418,9 @@ impl<'a, S: Transport> Worker<'a, S> {
             if response.status == 200 {
                 self.tally.completed += 1;
                 self.tally.body_bytes += response.body_bytes;
+                if self.conns[i].stream.as_ref().is_some_and(S::resumed) {
+                    self.tally.resumed += 1;
+                }
                 let micros = now.duration_since(self.conns[i].began).as_micros();
                 self.tally.latency.saturating_record(u64::try_from(micros).unwrap_or(u64::MAX).max(1));
             } else {

@@ -299,6 +299,10 @@ pub(crate) fn measure(
         ));
     }
     let tally = run.finish();
+    if scenario.tls() && tally.completed > 0 {
+        let share = tally.resumed as f64 / tally.completed as f64 * 100.0;
+        notes.push(format!("{share:.0}% of the requests on a resumed TLS session"));
+    }
     server.stop();
     notes.append(&mut server.stop_notes);
     // The access log is the same work for every server; its contents are not needed.

@@ -55,6 +55,8 @@ pub(crate) struct Tally {
     /// Microseconds from the first byte of a request (or its connect) to the last of its response.
     pub(crate) latency: Histogram<u64>,
     pub(crate) completed: u64,
+    /// Of those, the requests made on a TLS connection that resumed a session.
+    pub(crate) resumed: u64,
     pub(crate) body_bytes: u64,
     pub(crate) errors: Errors,
     pub(crate) background: BackgroundTally,
@@ -65,6 +67,7 @@ impl Tally {
         Tally {
             latency: Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds"),
             completed: 0,
+            resumed: 0,
             body_bytes: 0,
             errors: Errors::default(),
             background: BackgroundTally::default(),
@@ -74,6 +77,7 @@ impl Tally {
     pub(super) fn merge(&mut self, o: Tally) {
         self.latency.add(&o.latency).expect("same histogram bounds");
         self.completed += o.completed;
+        self.resumed += o.resumed;
         self.body_bytes += o.body_bytes;
         self.errors.add(&o.errors);
         self.background.open += o.background.open;

@@ -21,6 +21,9 @@ pub(crate) trait Transport: Read + Write + mio::event::Source + Sized {
 
     /// The socket underneath, for its connect outcome.
     fn tcp(&self) -> &TcpStream;
+
+    /// Whether the connection resumed a TLS session.
+    fn resumed(&self) -> bool;
 }
 
 impl Transport for TcpStream {
@@ -32,6 +35,10 @@ impl Transport for TcpStream {
 
     fn tcp(&self) -> &TcpStream {
         self
+    }
+
+    fn resumed(&self) -> bool {
+        false
     }
 }
 
@@ -56,6 +63,10 @@ impl Transport for TlsStream {
 
     fn tcp(&self) -> &TcpStream {
         &self.tcp
+    }
+
+    fn resumed(&self) -> bool {
+        self.tls.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
     }
 }
 
