@@ -2,7 +2,9 @@
 //! keep-alive connection answering GET for a 1 KiB static file, over an
 //! in-memory transport, with a scoreboard slot and an access log as in the
 //! default configuration; then the same connection freeing its buffers
-//! whenever it goes idle (as the event MPM's do); then the handler alone.
+//! whenever it goes idle (as the event MPM's do); the same served by the
+//! second of two name-based virtual hosts (chosen per request by its Host
+//! header, with its own ErrorLog and CustomLog); then the handler alone.
 //! Prints allocations and time per request.
 //!
 //! Run: `cargo bench -p httpd-core --bench engine`. Not a test: it asserts
@@ -81,6 +83,12 @@ const CONF: &str = "Listen 127.0.0.1:0\nServerName localhost\nTypesConfig mime.t
     LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b \\\"%{Referer}i\\\" \\\"%{User-Agent}i\\\"\" combined\n\
     CustomLog /dev/null combined\n";
 
+/// CONF with two name-based vhosts on the bench's address; REQUEST's Host
+/// names the second.
+const VHOSTS: &str = "<VirtualHost *:80>\n  ServerName first.example\n</VirtualHost>\n\
+    <VirtualHost *:80>\n  ServerName other.example\n  ServerAlias localhost\n  ErrorLog /dev/null\n\
+    CustomLog /dev/null combined\n</VirtualHost>\n";
+
 const REQUEST: &[u8] =
     b"GET /1k.html HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n";
 const CLOSE_REQUEST: &[u8] =
@@ -92,9 +100,16 @@ fn main() {
     std::fs::write(root.join("htdocs/1k.html"), vec![b'x'; 1024]).unwrap();
     std::fs::write(root.join("mime.types"), "text/html html\n").unwrap();
     std::fs::write(root.join("httpd.conf"), CONF).unwrap();
-    let config = Config::load(&LoadOptions::new(MpmKind::Event, &root, Source::File("httpd.conf".into())))
-        .unwrap_or_else(|e| panic!("{}", e.render("bench")));
-    let ctx = ServerContext::new(&config, None).unwrap();
+    std::fs::write(root.join("vhosts.conf"), format!("{CONF}{VHOSTS}")).unwrap();
+    let load = |file: &str| {
+        let config = Config::load(&LoadOptions::new(MpmKind::Event, &root, Source::File(file.into())))
+            .unwrap_or_else(|e| panic!("{}", e.render("bench")));
+        ServerContext::new(&config, None).unwrap()
+    };
+    let ctx = load("httpd.conf");
+    let vhosts = load("vhosts.conf");
+    let binding = vhosts.bind("127.0.0.1:80".parse().unwrap());
+    assert_eq!(vhosts.select(binding, Some("localhost")).name(), "other.example", "the bench's vhost");
     let board = Scoreboard::create(1, 1).unwrap();
     let requests: u64 = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
 
@@ -106,6 +121,10 @@ fn main() {
     println!("  {} bytes/response", run.bytes);
     let run = measure(&ctx, board.worker(0, 0), requests, true);
     println!("  with release_buffers whenever idle (as event-server's connections):");
+    println!("    {:.0} ns/request", run.ns);
+    println!("    {:.2} allocations/request", run.allocations);
+    let run = measure(&vhosts, board.worker(0, 0), requests, true);
+    println!("  on a name-based virtual host, releasing buffers when idle:");
     println!("    {:.0} ns/request", run.ns);
     println!("    {:.2} allocations/request", run.allocations);
     let (ns, allocations) = per_connection(&ctx, board.worker(0, 0), requests / 4);
@@ -129,9 +148,12 @@ struct Run {
 /// each time it goes idle in keep-alive, as the event MPM's connections do,
 /// and the next request takes them back from the thread's pool.
 fn measure(ctx: &ServerContext, slot: &'static WorkerScore, requests: u64, release: bool) -> Run {
-    let info =
-        ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
-    let mut conn = Connection::new(info);
+    let info = ConnInfo {
+        remote: "127.0.0.1:40000".parse().unwrap(),
+        local: "127.0.0.1:80".parse().unwrap(),
+        tls: None,
+    };
+    let mut conn = Connection::new(info, ctx);
     conn.set_slot(Some(slot), ctx);
     let mut io = Loop { request: REQUEST, pending: false, written: 0, writes: 0 };
     let step = |conn: &mut Connection, io: &mut Loop| {
@@ -159,10 +181,13 @@ fn measure(ctx: &ServerContext, slot: &'static WorkerScore, requests: u64, relea
 /// A new connection per request, closed after its response: what the close
 /// scenario costs in the engine, in ns and allocations per connection.
 fn per_connection(ctx: &ServerContext, slot: &'static WorkerScore, connections: u64) -> (f64, f64) {
-    let info =
-        ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
+    let info = ConnInfo {
+        remote: "127.0.0.1:40000".parse().unwrap(),
+        local: "127.0.0.1:80".parse().unwrap(),
+        tls: None,
+    };
     let one = || {
-        let mut conn = Connection::new(info);
+        let mut conn = Connection::new(info, ctx);
         conn.set_slot(Some(slot), ctx);
         let mut io = Loop { request: CLOSE_REQUEST, pending: false, written: 0, writes: 0 };
         // Until the engine lets go: Close (or Linger, whose drain is the
@@ -187,8 +212,11 @@ fn per_connection(ctx: &ServerContext, slot: &'static WorkerScore, connections: 
 
 /// Where the allocations are: the handler alone, called directly.
 fn handler_only(ctx: &ServerContext) {
-    let info =
-        ConnInfo { remote: "127.0.0.1:40000".parse().unwrap(), local: "127.0.0.1:80".parse().unwrap() };
+    let info = ConnInfo {
+        remote: "127.0.0.1:40000".parse().unwrap(),
+        local: "127.0.0.1:80".parse().unwrap(),
+        tls: None,
+    };
     let mut req = httpd_core::http::Request::new();
     let limits = httpd_core::http::parse::Limits { line: 8190, field_size: 8190, fields: 100 };
     httpd_core::http::parse::parse_head(
@@ -198,11 +226,11 @@ fn handler_only(ctx: &ServerContext) {
     )
     .unwrap();
     for _ in 0..100 {
-        let _ = httpd_core::handler::handle(ctx, &info, &req);
+        let _ = httpd_core::handler::handle(ctx, ctx.main(), &info, &req);
     }
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     for _ in 0..1000 {
-        let _ = httpd_core::handler::handle(ctx, &info, &req);
+        let _ = httpd_core::handler::handle(ctx, ctx.main(), &info, &req);
     }
     println!(
         "  handler alone: {:.2} allocations/request",

@@ -35,6 +35,12 @@ struct State {
     checked: Option<Instant>,
 }
 
+impl std::fmt::Debug for DocumentRootDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DocumentRootDir({})", self.path.display())
+    }
+}
+
 impl DocumentRootDir {
     pub fn new(path: &Path) -> DocumentRootDir {
         DocumentRootDir { path: path.to_path_buf(), state: Mutex::new(State::default()) }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::build_info;
-use crate::config::{self, Config, Node};
+use crate::config::{self, Config};
 use crate::limits::Capacity;
 use crate::modules;
 use crate::mpm::MpmKind;
@@ -80,18 +80,9 @@ pub fn includes(config: &Config) -> String {
     out
 }
 
-/// `-D DUMP_VHOSTS`.
+/// `-D DUMP_VHOSTS`: the address table as vhost.c's `dump_vhost_config`.
 pub fn vhosts(config: &Config) -> String {
-    let mut out = String::from("VirtualHost configuration:\n");
-    for vhost in config.sections.iter().filter(|n| n.bare_name().eq_ignore_ascii_case("VirtualHost")) {
-        let name = child_value(vhost, "ServerName").unwrap_or_else(|| "(no ServerName)".into());
-        let _ = writeln!(out, "{:<22} {name} ({})", vhost.args.join(" "), vhost.at);
-    }
-    out
-}
-
-fn child_value(node: &Node, name: &str) -> Option<String> {
-    node.children.iter().find(|c| c.name.eq_ignore_ascii_case(name)).and_then(|c| c.args.first().cloned())
+    crate::vhost::dump(&config.virtual_hosts())
 }
 
 /// `-D DUMP_RUN_CFG`.

@@ -27,6 +27,8 @@ pub mod serve;
 pub mod server;
 pub mod spare_threads;
 pub mod supervisor;
+pub mod tls;
+pub mod vhost;
 
 pub use mpm::{Mpm, MpmKind, ProcessModel};
 pub use run::{Starter, run, run_supervised, run_with};

@@ -19,7 +19,7 @@ pub struct Module {
 }
 
 /// The modules every binary has, in httpd's `-l` order; the MPM comes after them.
-const COMMON: [Module; 9] = [
+const COMMON: [Module; 10] = [
     Module { id: "core_module", source: "core.c" },
     Module { id: "http_module", source: "http_core.c" },
     Module { id: "unixd_module", source: "mod_unixd.c" },
@@ -29,6 +29,8 @@ const COMMON: [Module; 9] = [
     Module { id: "status_module", source: "mod_status.c" },
     Module { id: "authz_core_module", source: "mod_authz_core.c" },
     Module { id: "authz_host_module", source: "mod_authz_host.c" },
+    // TLS through rustls (crate::tls).
+    Module { id: "ssl_module", source: "mod_ssl.c" },
 ];
 
 /// The modules compiled into the binary that embeds `mpm`, in `-l` order.
@@ -64,6 +66,8 @@ mod tests {
         assert!(is_compiled_in(MpmKind::Event, "mpm_event_module"));
         assert!(is_compiled_in(MpmKind::Event, "event.c"));
         assert!(is_compiled_in(MpmKind::Event, "mod_status.c"));
+        assert!(is_compiled_in(MpmKind::Prefork, "ssl_module"));
+        assert!(is_compiled_in(MpmKind::Worker, "mod_ssl.c"));
         assert!(!is_compiled_in(MpmKind::Event, "so_module"));
         assert!(!is_compiled_in(MpmKind::Event, "mod_so.c"));
         assert!(!is_compiled_in(MpmKind::Event, "prefork.c"));

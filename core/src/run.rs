@@ -87,6 +87,9 @@ pub fn run_with(
     for note in &config.notes {
         startup.emit("info", note);
     }
+    for notice in &config.notices {
+        startup.emit("notice", notice);
+    }
     let online_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
     let (capacity, mpm_warnings) = limits::capacity(mpm, &config.settings, online_cpus);
     for warning in &mpm_warnings {
@@ -254,9 +257,10 @@ impl StartupLog {
     }
 
     /// Writes `message` if `level` is at or above the threshold. Errors and
-    /// `Syntax OK` use `emerg` so they always show.
+    /// `Syntax OK` use `emerg` so they always show; notices always show too,
+    /// as httpd lets APLOG_NOTICE through at start-up.
     fn emit(&mut self, level: &str, message: &str) {
-        if level_rank(level) > self.threshold {
+        if level != "notice" && level_rank(level) > self.threshold {
             return;
         }
         let line = format!("{message}\n");

@@ -184,7 +184,7 @@ impl<M: ProcessModel> Parent<M> {
         self.board.process(slot).set_generation(self.generation);
         self.board.process(slot).set_quiescing(false);
         let generation = self.generation;
-        let settings = &self.server.settings;
+        let settings = &self.server.main().settings;
         let child = ChildContext {
             slot,
             generation,

@@ -21,7 +21,7 @@ pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
     };
     jobs.set_waker(waker);
     let threads = (child.server.capacity.threads_per_child as usize).min(child.board.thread_limit());
-    let stack = child.server.settings.thread_stack_size as usize;
+    let stack = child.server.main().settings.thread_stack_size as usize;
     std::thread::scope(|scope| {
         for i in 0..threads {
             let mut builder = std::thread::Builder::new().name(format!("worker-{i}"));

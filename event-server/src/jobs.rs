@@ -12,7 +12,6 @@
 //! soon.
 
 use std::collections::VecDeque;
-use std::net::TcpStream;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
@@ -21,11 +20,12 @@ use std::time::{Duration, Instant};
 use mio::Waker;
 
 use httpd_core::http::{Connection, Outcome};
+use httpd_core::tls::Socket;
 
 /// A connection and its socket, moved as one between threads.
 pub(crate) struct Conn {
     pub(crate) engine: Connection,
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: Socket,
     /// Not yet seen by a worker: the first one starts its scoreboard counts.
     pub(crate) fresh: bool,
 }
@@ -277,15 +277,24 @@ mod tests {
     use std::thread::{self, ThreadId};
 
     use httpd_core::http::ConnInfo;
+    use httpd_core::server::{Server, ServerContext};
     use mio::{Events, Poll, Token};
 
     use super::*;
 
     fn conn() -> Box<Conn> {
+        // A connection is bound to its address's servers when made.
+        static CONTEXT: std::sync::OnceLock<ServerContext> = std::sync::OnceLock::new();
+        let ctx = CONTEXT.get_or_init(|| {
+            let settings = httpd_core::config::Settings::default();
+            let main = Server::standalone(0, Default::default(), settings, Vec::new()).unwrap();
+            ServerContext::single(httpd_core::MpmKind::Event, main, None)
+        });
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let info = ConnInfo { remote: stream.peer_addr().unwrap(), local: stream.local_addr().unwrap() };
-        Box::new(Conn { engine: Connection::new(info), stream, fresh: true })
+        let info =
+            ConnInfo { remote: stream.peer_addr().unwrap(), local: stream.local_addr().unwrap(), tls: None };
+        Box::new(Conn { engine: Connection::new(info, ctx), stream: Socket::Plain(stream), fresh: true })
     }
 
     fn job(token: usize) -> Job {

@@ -21,13 +21,14 @@ use std::time::{Duration, Instant};
 use httpd_core::http::{ConnInfo, Connection, Outcome};
 use httpd_core::mpm::ChildContext;
 use httpd_core::process;
+use httpd_core::tls::Socket;
 use mio::event::Event;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use nix::sys::resource::{Resource, getrlimit};
 
 use crate::jobs::{Conn, Done, Job, Jobs, STALL};
-use crate::timeouts::TimeoutQueue;
+use crate::timeouts::{TimeoutQueue, TimeoutQueues};
 
 pub(crate) const WAKER: Token = Token(usize::MAX - 1);
 const POD: Token = Token(usize::MAX - 2);
@@ -97,9 +98,12 @@ pub(crate) struct Listener<'a> {
     poll: Poll,
     table: Vec<Option<Entry>>,
     free: Vec<usize>,
-    read: TimeoutQueue,
-    keep_alive: TimeoutQueue,
-    write: TimeoutQueue,
+    /// Per kind of wait; a connection waits for the Timeout or
+    /// KeepAliveTimeout of the server in charge of it (see
+    /// `Connection::timeout`).
+    read: TimeoutQueues,
+    keep_alive: TimeoutQueues,
+    write: TimeoutQueues,
     linger: TimeoutQueue,
     accepting: bool,
     stopping: bool,
@@ -138,8 +142,6 @@ impl<'a> Listener<'a> {
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let pod_fd = child.pod.read_fd().as_raw_fd();
         poll.registry().register(&mut SourceFd(&pod_fd), POD, Interest::READABLE)?;
-        let settings = &child.server.settings;
-        let timeout = Duration::from_millis(settings.timeout);
         let threads = child.server.capacity.threads_per_child as usize;
         // The soft limit is what accept(2) fails at; the parent raised it
         // before forking if it could.
@@ -153,9 +155,9 @@ impl<'a> Listener<'a> {
             poll,
             table: Vec::new(),
             free: Vec::new(),
-            read: TimeoutQueue::new(timeout),
-            keep_alive: TimeoutQueue::new(Duration::from_millis(settings.keep_alive_timeout)),
-            write: TimeoutQueue::new(timeout),
+            read: TimeoutQueues::default(),
+            keep_alive: TimeoutQueues::default(),
+            write: TimeoutQueues::default(),
             linger: TimeoutQueue::new(LINGER),
             accepting: false,
             stopping: false,
@@ -379,7 +381,15 @@ impl<'a> Listener<'a> {
             self.remove(index);
             return;
         }
-        let engine = Connection::new(ConnInfo { remote, local });
+        let ctx = self.child.server;
+        let engine = Connection::new(ConnInfo { remote, local, tls: None }, ctx);
+        // TLS when the address's server has SSLEngine on; its handshake runs
+        // in a worker as the first bytes arrive, like a request head.
+        let Ok(stream) = Socket::new(stream, remote, engine.binding(), ctx) else {
+            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+            self.remove(index);
+            return;
+        };
         let conn = Box::new(Conn { engine, stream, fresh: true });
         self.returned(index, conn, Outcome::ReadBlocked);
     }
@@ -474,6 +484,7 @@ impl<'a> Listener<'a> {
         }
         self.serial += 1;
         entry.seq = self.serial;
+        let (timeout, keep_alive_timeout) = (conn.engine.timeout(), conn.engine.keep_alive_timeout());
         entry.conn = Some(conn);
         self.set_wait(index, wait);
         let Some(Some(entry)) = self.table.get_mut(index) else { return };
@@ -482,9 +493,9 @@ impl<'a> Listener<'a> {
         // the connection parked (a head still partial after `gather`); one
         // that goes to a worker instead gets a new `seq`, which voids it.
         match wait {
-            Wait::Head | Wait::Read => self.read.push(now, index, seq),
-            Wait::KeepAlive => self.keep_alive.push(now, index, seq),
-            Wait::Write => self.write.push(now, index, seq),
+            Wait::Head | Wait::Read => self.read.push(now, timeout, index, seq),
+            Wait::KeepAlive => self.keep_alive.push(now, keep_alive_timeout, index, seq),
+            Wait::Write => self.write.push(now, timeout, index, seq),
             Wait::Linger => self.linger.push(now, index, seq),
             Wait::Worker => {}
         }
@@ -562,9 +573,10 @@ impl<'a> Listener<'a> {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        [&self.read, &self.keep_alive, &self.write, &self.linger]
-            .iter()
-            .filter_map(|q| q.next_deadline())
+        [self.read.next_deadline(), self.keep_alive.next_deadline(), self.write.next_deadline()]
+            .into_iter()
+            .chain([self.linger.next_deadline()])
+            .flatten()
             .min()
     }
 
@@ -574,14 +586,14 @@ impl<'a> Listener<'a> {
     fn expire(&mut self) {
         let now = self.now;
         let queues = [
-            (&mut self.keep_alive, [Wait::KeepAlive, Wait::KeepAlive]),
-            (&mut self.read, [Wait::Head, Wait::Read]),
-            (&mut self.write, [Wait::Write, Wait::Write]),
-            (&mut self.linger, [Wait::Linger, Wait::Linger]),
+            (self.keep_alive.expired(now), [Wait::KeepAlive, Wait::KeepAlive]),
+            (self.read.expired(now), [Wait::Head, Wait::Read]),
+            (self.write.expired(now), [Wait::Write, Wait::Write]),
+            (self.linger.expired(now), [Wait::Linger, Wait::Linger]),
         ];
         let mut expired: Vec<(usize, u64, [Wait; 2])> = Vec::new();
-        for (queue, waits) in queues {
-            expired.extend(queue.expired(now).into_iter().map(|(i, s)| (i, s, waits)));
+        for (entries, waits) in queues {
+            expired.extend(entries.into_iter().map(|(i, s)| (i, s, waits)));
         }
         for (index, seq, waits) in expired {
             let wait = match self.table.get(index) {

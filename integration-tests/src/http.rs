@@ -21,6 +21,8 @@ pub const IO_LIMIT: Duration = Duration::from_secs(30);
 pub struct Running {
     child: Child,
     pub addr: SocketAddr,
+    /// The addresses announced after the first (more Listen lines).
+    more_addrs: mpsc::Receiver<String>,
     /// What the server printed on stderr so far is collected here.
     stderr: mpsc::Receiver<String>,
 }
@@ -78,7 +80,17 @@ impl Running {
                 panic!("{name} did not start within {START_LIMIT:?}:\n{}", errors.join("\n"));
             }
         };
-        Running { child, addr, stderr: err_rx }
+        Running { child, addr, more_addrs: addr_rx, stderr: err_rx }
+    }
+
+    /// The next address the server announced after `addr` (one per further
+    /// Listen line, in order), waiting for it up to [`START_LIMIT`].
+    #[track_caller]
+    pub fn next_addr(&self) -> SocketAddr {
+        match self.more_addrs.recv_timeout(START_LIMIT) {
+            Ok(addr) => addr.parse().expect("a socket address"),
+            Err(_) => panic!("the server announced no further address within {START_LIMIT:?}"),
+        }
     }
 
     pub fn pid(&self) -> u32 {

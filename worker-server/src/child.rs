@@ -19,7 +19,7 @@ const RECHECK: Duration = Duration::from_secs(1);
 
 pub(crate) fn main(child: &ChildContext<'_>) -> i32 {
     let threads = (child.server.capacity.threads_per_child as usize).min(child.board.thread_limit());
-    let stack = child.server.settings.thread_stack_size as usize;
+    let stack = child.server.main().settings.thread_stack_size as usize;
     let handoff = Handoff::default();
     let mut code = EXIT_OK;
     std::thread::scope(|scope| {

@@ -19,6 +19,7 @@ mod reader;
 mod settings;
 mod tree;
 mod values;
+mod virtual_host;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ pub use settings::{
 };
 pub use tree::{IncludedFile, Node, Origin};
 pub use values::LOG_LEVELS;
+pub use virtual_host::VirtualHostConfig;
 
 use crate::mpm::MpmKind;
 
@@ -90,8 +92,11 @@ impl LoadOptions {
 pub struct Config {
     pub mpm: MpmKind,
     pub settings: Settings,
-    /// Top-level sections, kept for the handlers.
+    /// Top-level sections, kept for the handlers (`<VirtualHost>` ones
+    /// included, as written; see `vhosts` for what they hold).
     pub sections: Vec<Node>,
+    /// Each `<VirtualHost>`, in configuration order.
+    pub vhosts: Vec<VirtualHostConfig>,
     /// The main file first, then each included file (for DUMP_INCLUDES).
     pub includes: Vec<IncludedFile>,
     pub defines: Vec<Define>,
@@ -99,6 +104,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// Info lines (deprecated directive names).
     pub notes: Vec<String>,
+    /// Notices, shown whatever the log level, as httpd's (AH00548).
+    pub notices: Vec<String>,
     pub source: Source,
     figment: Figment,
 }
@@ -131,18 +138,33 @@ impl Config {
             .map_err(|e| ConfigError::Global { message: format!("invalid configuration: {e}") })?;
         settings.finish();
 
+        let main_name = std::cell::OnceCell::new();
+        let name = || main_name.get_or_init(|| main_server_name(&settings)).clone();
+        let main = virtual_host::MainServer {
+            figment: &figment,
+            name: &name,
+            check_document_root: options.check_document_root,
+        };
+        let mut vhosts = Vec::with_capacity(walked.vhosts.len());
+        for walked_vhost in walked.vhosts {
+            vhosts.push(virtual_host::load(walked_vhost, &main, &mut warnings)?);
+        }
+
         let config = Config {
             mpm: options.mpm,
             settings,
             sections: walked.sections,
+            vhosts,
             includes: read.includes,
             defines: read.defines,
             warnings,
             notes: walked.notes,
+            notices: walked.notices,
             source: options.source.clone(),
             figment,
         };
         config.check_paths(options)?;
+        crate::tls::check_files(&config)?;
         Ok(config)
     }
 
@@ -191,15 +213,30 @@ impl Config {
         Ok(())
     }
 
-    fn provenance_location(&self, directive: &str) -> Option<Location> {
-        let name = self.provenance(directive)?;
-        let name = name.trim_end_matches(" (-C)").trim_end_matches(" (-c)").to_string();
-        Some(match name.rsplit_once(':') {
-            Some((file, line)) if line.parse::<usize>().is_ok() => {
-                Location { file: file.to_string(), line: line.parse().unwrap_or(0) }
-            }
-            _ => Location { file: name, line: 0 },
-        })
+    pub(crate) fn provenance_location(&self, directive: &str) -> Option<Location> {
+        Some(location_of(&self.provenance(directive)?))
+    }
+
+    /// Where the line that gave a tagged setting was written (the mod_ssl
+    /// settings keep their figment tag), in the main server's lines or a
+    /// `<VirtualHost>`'s; `None` for a built-in default.
+    pub fn written_at(&self, tag: figment::value::Tag) -> Option<Location> {
+        let metadata =
+            self.figment.get_metadata(tag).or_else(|| self.vhosts.iter().find_map(|v| v.metadata(tag)))?;
+        (metadata.name != std::any::type_name::<Settings>()).then(|| location_of(&metadata.name))
+    }
+
+    /// The main server's identity: its name (ServerName's host, else the
+    /// one httpd would guess), no addresses.
+    pub fn main_identity(&self) -> crate::vhost::Identity {
+        crate::vhost::Identity { name: main_server_name(&self.settings), ..Default::default() }
+    }
+
+    /// The address table of this configuration's virtual hosts.
+    pub fn virtual_hosts(&self) -> crate::vhost::VirtualHosts {
+        let mut identities = vec![self.main_identity()];
+        identities.extend(self.vhosts.iter().map(|v| v.identity.clone()));
+        crate::vhost::VirtualHosts::new(identities)
     }
 
     /// The main configuration file's name as errors and dumps show it.
@@ -211,6 +248,24 @@ impl Config {
     pub fn is_defined(&self, name: &str) -> bool {
         self.defines.iter().any(|d| d.name == name)
     }
+}
+
+/// A provider's name (`file:line`, `file:line (-C)`, an `HTTPD_*` variable)
+/// as a location.
+fn location_of(name: &str) -> Location {
+    let name = name.trim_end_matches(" (-C)").trim_end_matches(" (-c)");
+    match name.rsplit_once(':') {
+        Some((file, line)) if line.parse::<usize>().is_ok() => {
+            Location { file: file.to_string(), line: line.parse().unwrap_or(0) }
+        }
+        _ => Location { file: name.to_string(), line: 0 },
+    }
+}
+
+/// httpd's `server_hostname` of the main server: ServerName's host, else
+/// a guess from the machine's name (`ap_get_local_host`).
+fn main_server_name(settings: &Settings) -> String {
+    settings.server_host().map_or_else(crate::vhost::local_host_name, str::to_string)
 }
 
 /// Looks `directive` up among the directives of `mpm`'s binary.
@@ -225,3 +280,5 @@ pub fn server_root_relative(root: &Path, path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_vhosts;

@@ -55,6 +55,34 @@ pub(crate) fn layer(base: Figment, directives: &[Contribution], environment: &[C
     figment
 }
 
+/// Directives whose lines add up within one server, but whose list a
+/// `<VirtualHost>` replaces when it has lines of its own, as httpd merges
+/// them: mod_dir keeps a vhost's DirectoryIndex whole, and mod_log_config
+/// logs a vhost's requests to its own CustomLog/TransferLog only.
+/// A vhost's SSLCertificateFile and SSLCertificateKeyFile lines are its
+/// certificates, not more of the main server's (mod_ssl's merge lets a
+/// vhost's n-th line knock out the main server's n-th).
+const REPLACED_BY_VHOST: [&str; 4] =
+    ["DirectoryIndex", "CustomLog", "SSLCertificateFile", "SSLCertificateKeyFile"];
+
+/// A `<VirtualHost>`'s settings: its own lines above everything the main
+/// server's settings are made of (so a vhost's Timeout wins over a `-c`
+/// one, as any vhost line wins over the main server's in httpd). Lines that
+/// add up add to the main server's, except those of `REPLACED_BY_VHOST`,
+/// whose first line in the vhost starts the list anew.
+pub(crate) fn layer_vhost(main: Figment, own: &[Contribution]) -> Figment {
+    let mut started: Vec<&str> = Vec::new();
+    own.iter().fold(main, |figment, c| {
+        let combine = if REPLACED_BY_VHOST.contains(&c.key) && !started.contains(&c.key) {
+            started.push(c.key);
+            Combine::Replace
+        } else {
+            c.combine
+        };
+        add(figment, c, combine)
+    })
+}
+
 fn add(figment: Figment, c: &Contribution, combine: Combine) -> Figment {
     match combine {
         Combine::Replace => figment.merge(c.clone()),

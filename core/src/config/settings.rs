@@ -1,5 +1,6 @@
-//! The typed settings of the main server: one field per directive of
-//! MPM-SPEC §2 and §9, named as the directive. figment extracts them from the
+//! The typed settings of a server (the main server, or a `<VirtualHost>`,
+//! whose settings are the main server's with its own lines on top): one
+//! field per directive of MPM-SPEC §2 and §9, named as the directive. figment extracts them from the
 //! layers in `provider`; `Settings::default()` is the bottom layer.
 //!
 //! MPM sizing fields are `Option`s: their defaults differ by MPM and are
@@ -8,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use figment::value::magic::Tagged;
 use serde::{Deserialize, Serialize};
 
 /// httpd's Common Log Format, the format of a `TransferLog` with no `LogFormat`.
@@ -66,7 +68,7 @@ pub enum HostnameLookups {
     Double,
 }
 
-/// The main server's settings.
+/// A server's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -111,6 +113,9 @@ pub struct Settings {
     pub server_name: Option<String>,
     #[serde(rename = "ServerAdmin")]
     pub server_admin: Option<String>,
+    /// A `<VirtualHost>`'s other names, as written (wildcards included).
+    #[serde(rename = "ServerAlias")]
+    pub server_alias: Vec<String>,
     #[serde(rename = "DocumentRoot")]
     pub document_root: PathBuf,
     #[serde(rename = "DirectoryIndex")]
@@ -174,6 +179,42 @@ pub struct Settings {
     #[serde(rename = "HostnameLookups")]
     pub hostname_lookups: HostnameLookups,
 
+    // mod_ssl (see crate::tls). The lines whose errors show once files are
+    // read (a certificate that does not parse, a key that does not match)
+    // keep their figment tag, which `Config::written_at` turns back into
+    // their file and line.
+    #[serde(rename = "SSLEngine")]
+    pub ssl_engine: bool,
+    #[serde(rename = "SSLCertificateFile")]
+    pub ssl_certificate_file: Vec<Tagged<String>>,
+    #[serde(rename = "SSLCertificateKeyFile")]
+    pub ssl_certificate_key_file: Vec<Tagged<String>>,
+    #[serde(rename = "SSLCertificateChainFile")]
+    pub ssl_certificate_chain_file: Option<Tagged<String>>,
+    /// The words as written; `None`: TLS 1.2 and 1.3.
+    #[serde(rename = "SSLProtocol")]
+    pub ssl_protocol: Option<Tagged<Vec<String>>>,
+    /// `SSL` (TLS 1.2) and `TLSv1.3` to a cipher spec.
+    #[serde(rename = "SSLCipherSuite")]
+    pub ssl_cipher_suite: BTreeMap<String, Tagged<String>>,
+    #[serde(rename = "SSLHonorCipherOrder")]
+    pub ssl_honor_cipher_order: bool,
+    #[serde(rename = "SSLCompression")]
+    pub ssl_compression: bool,
+    #[serde(rename = "SSLSessionTickets")]
+    pub ssl_session_tickets: bool,
+    #[serde(rename = "SSLSessionCache")]
+    pub ssl_session_cache: Option<String>,
+    /// Seconds.
+    #[serde(rename = "SSLSessionCacheTimeout")]
+    pub ssl_session_cache_timeout: u64,
+    #[serde(rename = "SSLRandomSeed")]
+    pub ssl_random_seed: Vec<String>,
+    #[serde(rename = "SSLPassPhraseDialog")]
+    pub ssl_pass_phrase_dialog: Option<String>,
+    #[serde(rename = "SSLOptions")]
+    pub ssl_options: Vec<String>,
+
     // MPM sizing: None means "this MPM's default" (see crate::limits).
     #[serde(rename = "StartServers")]
     pub start_servers: Option<i64>,
@@ -222,6 +263,7 @@ impl Default for Settings {
             mutex: Vec::new(),
             server_name: None,
             server_admin: None,
+            server_alias: Vec::new(),
             document_root: PathBuf::from("htdocs"),
             directory_index: Vec::new(),
             directory_slash: true,
@@ -250,6 +292,20 @@ impl Default for Settings {
             http_protocol_options: Vec::new(),
             use_canonical_name: UseCanonicalName::Off,
             hostname_lookups: HostnameLookups::Off,
+            ssl_engine: false,
+            ssl_certificate_file: Vec::new(),
+            ssl_certificate_key_file: Vec::new(),
+            ssl_certificate_chain_file: None,
+            ssl_protocol: None,
+            ssl_cipher_suite: BTreeMap::new(),
+            ssl_honor_cipher_order: false,
+            ssl_compression: false,
+            ssl_session_tickets: true,
+            ssl_session_cache: None,
+            ssl_session_cache_timeout: 300,
+            ssl_random_seed: Vec::new(),
+            ssl_pass_phrase_dialog: None,
+            ssl_options: Vec::new(),
             start_servers: None,
             min_spare_servers: None,
             max_spare_servers: None,

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::*;
 
 /// A throwaway ServerRoot, removed on drop.
-struct Root(PathBuf);
+pub(super) struct Root(pub(super) PathBuf);
 
 impl Root {
-    fn new() -> Root {
+    pub(super) fn new() -> Root {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "httpd-core-config-{}-{}",
@@ -21,14 +21,14 @@ impl Root {
         Root(dir)
     }
 
-    fn write(&self, rel: &str, text: &str) -> &Self {
+    pub(super) fn write(&self, rel: &str, text: &str) -> &Self {
         let path = self.0.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
         self
     }
 
-    fn path(&self, rel: &str) -> String {
+    pub(super) fn path(&self, rel: &str) -> String {
         self.0.join(rel).display().to_string()
     }
 
@@ -36,7 +36,7 @@ impl Root {
         LoadOptions::new(mpm, &self.0, Source::File(PathBuf::from("httpd.conf")))
     }
 
-    fn load(&self, mpm: MpmKind) -> Result<Config, ConfigError> {
+    pub(super) fn load(&self, mpm: MpmKind) -> Result<Config, ConfigError> {
         Config::load(&self.options(mpm))
     }
 }
@@ -71,7 +71,7 @@ fn error_for(mpm: MpmKind, conf: &str, extra: &[(&str, &str)]) -> String {
     }
 }
 
-fn error(conf: &str) -> String {
+pub(super) fn error(conf: &str) -> String {
     error_for(MpmKind::Event, conf, &[])
 }
 

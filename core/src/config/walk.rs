@@ -27,34 +27,101 @@ pub(crate) struct Walked {
     pub contributions: Vec<Contribution>,
     /// Top-level sections (`<Directory>`, `<Location>`, `<VirtualHost>` ...).
     pub sections: Vec<Node>,
+    /// Each `<VirtualHost>`, in configuration order.
+    pub vhosts: Vec<WalkedVhost>,
     /// Info lines (deprecated names).
     pub notes: Vec<String>,
+    /// Notices, which httpd prints whatever the log level (AH00548).
+    pub notices: Vec<String>,
+}
+
+/// One `<VirtualHost>` section's own directives.
+#[derive(Debug)]
+pub(crate) struct WalkedVhost {
+    /// The section itself (its line and addresses).
+    pub node: Node,
+    /// Its directive lines, as contributions to its settings.
+    pub contributions: Vec<Contribution>,
+    /// Its `<Directory>`, `<Location>` and `<Files>` sections.
+    pub sections: Vec<Node>,
+    /// The main server's port when the section was read (its ServerName's,
+    /// 0 for none): the port of an address written without one.
+    pub default_port: u16,
 }
 
 pub(crate) fn walk(nodes: &[Node], mpm: MpmKind) -> Result<Walked, ConfigError> {
     let mut walked = Walked::default();
     let mut listens: Vec<(String, u16)> = Vec::new();
+    let mut main_port = 0;
     for node in nodes {
         let spec = check(node, Place::Main, mpm, &mut walked.notes)?;
         match spec.effect {
-            Effect::Section => walked.sections.push(node.clone()),
+            Effect::Section => {
+                if node.bare_name().eq_ignore_ascii_case("VirtualHost") {
+                    let vhost = walk_vhost(node, mpm, main_port, &mut walked.notices)?;
+                    walked.vhosts.push(vhost);
+                }
+                walked.sections.push(node.clone());
+            }
             Effect::Value(parse, combine) => {
                 let value = parse(spec.name, &node.args).map_err(|m| directive_error(node, m))?;
                 if spec.name == "Listen" {
                     check_listen_unique(node, &value, &mut listens)?;
                 }
-                walked.contributions.push(Contribution {
-                    key: spec.name,
-                    value,
-                    at: node.at.clone(),
-                    origin: node.origin,
-                    combine,
-                });
+                if spec.name == "ServerName" {
+                    main_port = value.as_str().and_then(crate::logs::server_name_port).unwrap_or(0);
+                }
+                name_virtual_host_notice(spec.name, node, &mut walked.notices);
+                walked.contributions.push(contribution(spec, node, value, combine));
             }
             Effect::ReadTime => unreachable!("the reader consumed {}", spec.name),
         }
     }
     Ok(walked)
+}
+
+/// The contents of a `<VirtualHost>` (already checked by `check`).
+fn walk_vhost(
+    node: &Node,
+    mpm: MpmKind,
+    default_port: u16,
+    notices: &mut Vec<String>,
+) -> Result<WalkedVhost, ConfigError> {
+    let mut vhost =
+        WalkedVhost { node: node.clone(), contributions: Vec::new(), sections: Vec::new(), default_port };
+    for child in &node.children {
+        let Some(spec) = directives::lookup(&child.name, mpm) else { continue };
+        match spec.effect {
+            Effect::Section => vhost.sections.push(child.clone()),
+            Effect::Value(parse, combine) => {
+                let value = parse(spec.name, &child.args).map_err(|m| directive_error(child, m))?;
+                name_virtual_host_notice(spec.name, child, notices);
+                vhost.contributions.push(contribution(spec, child, value, combine));
+            }
+            Effect::ReadTime => {}
+        }
+    }
+    Ok(vhost)
+}
+
+fn contribution(
+    spec: &directives::DirectiveSpec,
+    node: &Node,
+    value: Value,
+    combine: Combine,
+) -> Contribution {
+    // TransferLog is a CustomLog with the default format, in the same list.
+    let key = if spec.name == "TransferLog" { "CustomLog" } else { spec.name };
+    Contribution { key, value, at: node.at.clone(), origin: node.origin, combine }
+}
+
+/// vhost.c's AH00548, once per configuration: NameVirtualHost is accepted
+/// and does nothing since 2.4.
+fn name_virtual_host_notice(name: &str, node: &Node, notices: &mut Vec<String>) {
+    const NOTICE: &str = "AH00548: NameVirtualHost has no effect and will be removed in the next release";
+    if name == "NameVirtualHost" && !notices.iter().any(|n| n.starts_with(NOTICE)) {
+        notices.push(format!("{NOTICE} {}", node.at));
+    }
 }
 
 /// Checks one directive (and a section's contents) where it stands.

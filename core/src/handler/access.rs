@@ -8,8 +8,8 @@
 //! written. A later section overrides an earlier one: SetHandler per
 //! directive, and the authorization as a whole (httpd's default
 //! `AuthMerging Off`: the last section with `Require` lines decides).
-//! `<VirtualHost>` contents are not consulted (only the main server
-//! serves). Regular-expression sections (`<LocationMatch>`,
+//! A `<VirtualHost>`'s server holds the main server's sections, then its
+//! own, so both apply in that order, as httpd merges them. Regular-expression sections (`<LocationMatch>`,
 //! `<DirectoryMatch>`, `<FilesMatch>`, and the `~` forms) are skipped: the
 //! core has no regex engine, and a section we cannot match must not apply.
 //!
@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use std::os::unix::ffi::OsStrExt;
 
 use crate::config::Node;
-use crate::server::ServerContext;
+use crate::server::Server;
 
 /// What the sections that apply to one request say.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,16 +34,16 @@ pub(super) struct PerDir<'a> {
 /// Where a section sits in httpd's merge order; a greater key merges later.
 type Order = (u8, usize, usize, usize);
 
-/// The sections of `ctx` that apply to the decoded path `uri`, whose file
-/// is `DocumentRoot` + `uri`.
-pub(super) fn walk<'a>(ctx: &'a ServerContext, uri: &[u8]) -> PerDir<'a> {
+/// The sections of `server` that apply to the decoded path `uri`, whose
+/// file is `DocumentRoot` + `uri`.
+pub(super) fn walk<'a>(server: &'a Server, uri: &[u8]) -> PerDir<'a> {
     let mut walk =
-        Walk { handler: ctx.settings.set_handler.as_deref().map(|h| ((0, 0, 0, 0), h)), authz: None };
-    let root = ctx.settings.document_root.as_os_str().as_bytes();
+        Walk { handler: server.settings.set_handler.as_deref().map(|h| ((0, 0, 0, 0), h)), authz: None };
+    let root = server.settings.document_root.as_os_str().as_bytes();
     let file = Joined { head: root.strip_suffix(b"/").unwrap_or(root), tail: uri };
-    let server_root = ctx.settings.server_root.as_os_str().as_bytes();
+    let server_root = server.settings.server_root.as_os_str().as_bytes();
     let base = uri.rsplit(|&b| b == b'/').next().unwrap_or(b"");
-    for (index, section) in ctx.sections.iter().enumerate() {
+    for (index, section) in server.sections.iter().enumerate() {
         let Some(arg) = section.args.first().map(String::as_bytes) else { continue };
         let kind = section.bare_name();
         if kind.eq_ignore_ascii_case("Directory") {

@@ -23,7 +23,7 @@ pub(super) fn directory(
     options: Options,
     scratch: &mut IndexScratch,
 ) -> Outcome {
-    let settings = &x.ctx.settings;
+    let settings = &x.server.settings;
     if !uri.ends_with(b"/") {
         if settings.directory_slash {
             return redirect(x, uri);
@@ -43,7 +43,7 @@ pub(super) fn directory(
             refusal = Some(Refused { status: 403, log: LogLine::error("authz_core", log) });
             continue;
         }
-        let root_dir = x.ctx.document_root_dir();
+        let root_dir = x.server.document_root_dir();
         match path::map(
             &settings.document_root,
             root_dir.as_deref().map(AsFd::as_fd),
@@ -87,7 +87,7 @@ fn index_uri<'s>(dir: &[u8], name: &str, scratch: &'s mut IndexScratch) -> Optio
 /// Indexes`) are not implemented, so a directory is never listed and the
 /// GET stays a 403 with or without Indexes.
 fn no_index(x: &Exchange<'_>, uri: &[u8], names: &str) -> Outcome {
-    let filename = path::filename(&x.ctx.settings.document_root, uri);
+    let filename = path::filename(&x.server.settings.document_root, uri);
     match x.method() {
         Method::Get => {
             let text = format!(
@@ -119,12 +119,17 @@ fn redirect(x: &Exchange<'_>, uri: &[u8]) -> Outcome {
     Outcome::quiet(with_header_before_type(x.error_page_at(301, &url), "Location", &url))
 }
 
-/// `ap_construct_url`: `http://host[:port]` and `path`, the port left out
-/// when it is 80.
+/// `ap_construct_url`: `http://host[:port]` and `path` (`https://` over
+/// TLS), the port left out when it is the scheme's.
 fn construct_url(x: &Exchange<'_>, path: &str) -> String {
     let (host, port) = server_name_port(x);
     let host = if host.contains(':') { format!("[{host}]") } else { host };
-    if port == 80 { format!("http://{host}{path}") } else { format!("http://{host}:{port}{path}") }
+    let scheme = x.conn.scheme();
+    if port == x.conn.default_port() {
+        format!("{scheme}://{host}{path}")
+    } else {
+        format!("{scheme}://{host}:{port}{path}")
+    }
 }
 
 /// The server name and port of a request, as httpd's `ap_get_server_name`
@@ -137,19 +142,21 @@ fn construct_url(x: &Exchange<'_>, path: &str) -> String {
 /// at start-up and port 80; we use the address and port the request came
 /// in on, which at least reach this server.
 pub(super) fn server_name_port(x: &Exchange<'_>) -> (String, u16) {
-    let settings = &x.ctx.settings;
+    let settings = &x.server.settings;
     let (conf_host, conf_port) = configured_name(settings);
     let local = || (x.conn.local.ip().to_string(), x.conn.local.port());
     if settings.use_canonical_name == UseCanonicalName::On {
         return match conf_host {
-            Some(host) => (host, conf_port.unwrap_or(80)),
+            Some(host) => (host, conf_port.unwrap_or(x.conn.default_port())),
             None => local(),
         };
     }
     let from_request = x.target.authority.or_else(|| x.req.headers.get("Host")).map(split_host);
     match (from_request, conf_host) {
-        (Some((host, port)), _) if !host.is_empty() => (host, port.or(conf_port).unwrap_or(80)),
-        (_, Some(host)) => (host, conf_port.unwrap_or(80)),
+        (Some((host, port)), _) if !host.is_empty() => {
+            (host, port.or(conf_port).unwrap_or(x.conn.default_port()))
+        }
+        (_, Some(host)) => (host, conf_port.unwrap_or(x.conn.default_port())),
         _ => local(),
     }
 }

@@ -7,7 +7,7 @@
 //! of the page with the error's status kept, anything else text sent as is.
 
 use crate::http::{Body, ConnInfo, Request, Response};
-use crate::server::ServerContext;
+use crate::server::{Server, ServerContext};
 
 /// Applies the ErrorDocument for `response`'s status, if one is configured.
 /// `local_ok` is false when the request could not be read whole: then a
@@ -15,6 +15,7 @@ use crate::server::ServerContext;
 /// broken one) and httpd's page stays.
 pub fn apply(
     ctx: &ServerContext,
+    server: &Server,
     conn: &ConnInfo,
     req: &Request,
     response: Response,
@@ -23,7 +24,7 @@ pub fn apply(
     if response.status < 400 {
         return response;
     }
-    let Some(action) = ctx.settings.error_document.get(&response.status.to_string()) else {
+    let Some(action) = server.settings.error_document.get(&response.status.to_string()) else {
         return response;
     };
     let mut custom = if action.eq_ignore_ascii_case("default") {
@@ -50,7 +51,7 @@ pub fn apply(
         inner.headers.remove("if-none-match");
         inner.headers.remove("if-modified-since");
         inner.headers.remove("if-unmodified-since");
-        let mut doc = super::handle(ctx, conn, &inner);
+        let mut doc = super::handle(ctx, server, conn, &inner);
         if doc.status != 200 {
             log::info!(target: "core", "[client {}] ErrorDocument {action} answered {}; httpd's page is sent", conn.remote, doc.status);
             return response;

@@ -8,7 +8,7 @@
 //! file with no known extension gets no type at all, and httpd then sends no
 //! Content-Type header.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -25,6 +25,12 @@ impl MimeTypes {
     /// the file, as mod_mime's `forced_type`). A missing file falls back to
     /// the embedded copy when the configuration itself is the embedded one.
     pub fn load(settings: &Settings, embedded: bool) -> Result<MimeTypes, String> {
+        Ok(MimeTypes::types_config(settings, embedded)?.with_add_type(&settings.add_type))
+    }
+
+    /// TypesConfig alone (read once for every server: it may only be set
+    /// for the main server).
+    pub fn types_config(settings: &Settings, embedded: bool) -> Result<MimeTypes, String> {
         let path = &settings.types_config;
         let text = match std::fs::read(path) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -36,11 +42,16 @@ impl MimeTypes {
                 return Err(format!("mod_mime: could not open mime types config file {}.", path.display()));
             }
         };
-        let mut mime = MimeTypes::parse(&text);
-        for (ext, media_type) in &settings.add_type {
+        Ok(MimeTypes::parse(&text))
+    }
+
+    /// This table with a server's AddType lines applied.
+    pub fn with_add_type(&self, add_type: &BTreeMap<String, String>) -> MimeTypes {
+        let mut mime = self.clone();
+        for (ext, media_type) in add_type {
             mime.types.insert(ext.to_ascii_lowercase(), media_type.clone());
         }
-        Ok(mime)
+        mime
     }
 
     /// Parses mime.types text: `type ext...` per line, `#` starts a comment

@@ -51,7 +51,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::http::status::{ErrorContext, error_response};
 use crate::http::{Body, ConnInfo, Request, Response};
-use crate::server::ServerContext;
+use crate::server::{Server, ServerContext};
 use path::{BadPath, Mapped, Target};
 use static_files::{Content, Resource};
 
@@ -60,16 +60,22 @@ const ALLOW: &str = "HEAD,GET,POST,OPTIONS,TRACE";
 
 /// Answers one request. Never fails: every problem becomes the response
 /// httpd would give, and its error-log line is written here.
-pub fn handle(ctx: &ServerContext, conn: &ConnInfo, req: &Request) -> Response {
+pub fn handle(ctx: &ServerContext, server: &Server, conn: &ConnInfo, req: &Request) -> Response {
     let now_us = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-    let x = Exchange { ctx, conn, req, target: Target::parse(&req.target), now_us };
+    let x = Exchange { ctx, server, conn, req, target: Target::parse(&req.target), now_us };
     let Outcome { response, log } = respond(&x);
     if let Some(line) = log {
         line.emit(conn);
     }
     response
+}
+
+/// The `host[:port]` of a request target that is an absolute URI
+/// (`GET http://host/ HTTP/1.1`), which takes the place of the Host header.
+pub fn request_authority(target: &str) -> Option<&str> {
+    Target::parse(target).authority
 }
 
 /// The buffers a request is answered in, one set per thread and reused,
@@ -89,6 +95,8 @@ thread_local! {
 /// One request being answered.
 struct Exchange<'a> {
     ctx: &'a ServerContext,
+    /// The server the request was given (its settings, sections, logs).
+    server: &'a Server,
     conn: &'a ConnInfo,
     req: &'a Request,
     target: Target<'a>,
@@ -197,13 +205,13 @@ impl Exchange<'_> {
 
     fn error_page_at(&self, status: u16, location: &str) -> Response {
         let (host, port) = dir::server_name_port(self);
-        let signature = self.ctx.signature(&host, port);
+        let signature = self.ctx.signature(self.server, &host, port);
         let cx = ErrorContext {
             method: &self.req.method,
             path: self.target.path,
             location,
             signature: &signature,
-            admin: self.ctx.settings.server_admin.as_deref().unwrap_or(""),
+            admin: self.server.settings.server_admin.as_deref().unwrap_or(""),
             ..ErrorContext::default()
         };
         error_response(status, &cx)
@@ -313,7 +321,7 @@ fn respond_in(x: &Exchange<'_>, scratch: &mut Scratch) -> Outcome {
     if x.method() == Method::Trace {
         return trace(x);
     }
-    let docroot = &x.ctx.settings.document_root;
+    let docroot = &x.server.settings.document_root;
     if path::has_ht_segment(uri) {
         let text = format!(
             "AH01630: client denied by server configuration: {}",
@@ -323,7 +331,7 @@ fn respond_in(x: &Exchange<'_>, scratch: &mut Scratch) -> Outcome {
     }
     // The sections that apply (mod_authz_core's Require, SetHandler);
     // httpd checks access after TRACE, before any handler.
-    let per_dir = access::walk(x.ctx, uri);
+    let per_dir = access::walk(x.server, uri);
     if let Some(section) = per_dir.authz {
         let client =
             access::Client { remote: x.conn.remote.ip(), local: x.conn.local.ip(), method: &req.method };
@@ -342,11 +350,11 @@ fn respond_in(x: &Exchange<'_>, scratch: &mut Scratch) -> Outcome {
     {
         return status_page::respond(x);
     }
-    if x.ctx.embedded_docroot {
+    if x.server.embedded_docroot {
         return embedded(x, uri);
     }
-    let options = path::Options::from_settings(&x.ctx.settings);
-    let root_dir = x.ctx.document_root_dir();
+    let options = path::Options::from_settings(&x.server.settings);
+    let root_dir = x.server.document_root_dir();
     match path::map(docroot, root_dir.as_deref().map(AsFd::as_fd), uri, options, &req.line) {
         Err(refused) => x.error_logged(refused.status, refused.log),
         Ok(Mapped::Dir) => dir::directory(x, uri, options, index),
@@ -379,7 +387,7 @@ enum Found<'a> {
 
 /// `default_handler`'s method dispatch for a file (or nothing).
 fn file(x: &Exchange<'_>, found: Found<'_>) -> Outcome {
-    let mime = &x.ctx.mime;
+    let mime = &*x.server.mime;
     match (x.method(), found) {
         (Method::Get | Method::Post, Found::Nothing { full, path_info, .. }) => {
             let code = if path_info { "AH00130" } else { "AH00128" };
@@ -413,7 +421,7 @@ fn as_path(uri: &[u8]) -> &Path {
 }
 
 fn send(x: &Exchange<'_>, res: Resource<'_>) -> Outcome {
-    let parts = etag::ETagParts::from_settings(&x.ctx.settings);
+    let parts = etag::ETagParts::from_settings(&x.server.settings);
     match static_files::serve(x.req, parts, res, x.now_us) {
         Ok(r) => Outcome::quiet(r),
         Err(status) => x.error(status),
@@ -426,7 +434,7 @@ fn embedded(x: &Exchange<'_>, uri: &[u8]) -> Outcome {
     if uri == b"/" || uri == b"/index.html" {
         return file(x, Found::Embedded);
     }
-    let full = path::filename(&x.ctx.settings.document_root, uri);
+    let full = path::filename(&x.server.settings.document_root, uri);
     file(x, Found::Nothing { filename: &full, full: &full, path_info: false })
 }
 

@@ -104,7 +104,7 @@ pub(super) fn respond(x: &Exchange<'_>) -> Outcome {
     } else {
         let local = x.conn.local.ip().to_string();
         let (_, port) = dir::server_name_port(x);
-        let signature = x.ctx.signature(&host, port);
+        let signature = x.ctx.signature(x.server, &host, port);
         let page = html::page(
             x.ctx,
             &snap,
@@ -236,7 +236,7 @@ pub(super) struct Snapshot {
 
 impl Snapshot {
     pub(super) fn take(ctx: &ServerContext, board: &Scoreboard, now_us: i64) -> Snapshot {
-        let extended = ctx.settings.extended_status;
+        let extended = ctx.main().settings.extended_status;
         let global = board.global();
         let mpm_generation = global.running_generation();
         let (servers, threads) = (board.server_limit(), board.thread_limit());

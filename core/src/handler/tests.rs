@@ -12,7 +12,6 @@ use std::time::{Duration, UNIX_EPOCH};
 use super::*;
 use crate::config::{ServerTokens, Settings};
 use crate::http::{Headers, Version};
-use crate::logs::AccessLog;
 use crate::mpm::MpmKind;
 
 /// Every fixture file is dated Tue, 14 Nov 2023 22:13:20.123456 GMT.
@@ -110,18 +109,11 @@ impl Site {
             ..Settings::default()
         };
         configure(&mut settings);
-        let ctx = ServerContext {
-            mpm: MpmKind::Event,
-            mime: crate::handler::mime::MimeTypes::load(&settings, true).unwrap(),
-            access_log: AccessLog::open(&settings).unwrap(),
-            banner: crate::server::banner(MpmKind::Event, ServerTokens::Prod),
-            sections: Vec::new(),
-            embedded_docroot: false,
-            capacity: crate::limits::capacity(MpmKind::Event, &settings, 1).0,
-            scoreboard: None,
-            document_root_dir: crate::docroot::DocumentRootDir::new(&settings.document_root),
-            settings,
-        };
+        let identity = crate::vhost::Identity { name: "localhost".into(), ..Default::default() };
+        let main = crate::server::Server::standalone(0, identity, settings, Vec::new()).unwrap();
+        let mut ctx = ServerContext::single(MpmKind::Event, main, None);
+        ctx.banner = crate::server::banner(MpmKind::Event, ServerTokens::Prod);
+        ctx.capacity = crate::limits::capacity(MpmKind::Event, &ctx.main().settings, 1).0;
         Site { root, _outside: outside, ctx }
     }
 
@@ -149,10 +141,11 @@ impl Site {
             line: line.into(),
             headers,
         };
-        let conn = ConnInfo { remote: addr("127.0.0.1:50000"), local: addr("127.0.0.1:8080") };
+        let conn = ConnInfo { remote: addr("127.0.0.1:50000"), local: addr("127.0.0.1:8080"), tls: None };
         let now_us = std::time::SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as i64;
         let x = Exchange {
             ctx: &self.ctx,
+            server: self.ctx.main(),
             conn: &conn,
             req: &req,
             target: path::Target::parse(&req.target),

@@ -271,7 +271,7 @@ fn walk_merges_sections_in_httpds_order() {
          <Directory {root}/d*>\n SetHandler wild\n</Directory>\n\
          <LocationMatch ^/dir>\n Require all granted\n</LocationMatch>\n"
     );
-    site.ctx.sections = sections(&conf);
+    site.ctx.servers[0].sections = sections(&conf);
     // (path, handler, line of the section whose Require lines decide)
     let cases: &[(&str, Option<&str>, Option<usize>)] = &[
         ("/server-status", Some("server-status"), Some(1)),
@@ -290,16 +290,16 @@ fn walk_merges_sections_in_httpds_order() {
         ("/two/index.html", None, Some(8)),
     ];
     for &(path, handler, line) in cases {
-        let per_dir = walk(&site.ctx, path.as_bytes());
+        let per_dir = walk(site.ctx.main(), path.as_bytes());
         assert_eq!(per_dir.handler, handler, "{path}");
         assert_eq!(per_dir.authz.map(|n| n.at.line), line, "{path}");
     }
     // A relative Directory is taken from ServerRoot; SetHandler at the top
     // level is the base every section overrides.
-    site.ctx.settings.server_root = site.root.path().to_path_buf();
-    site.ctx.settings.set_handler = Some("server-status".into());
-    site.ctx.sections = sections("<Directory dir>\nRequire all denied\n</Directory>");
-    let per_dir = walk(&site.ctx, b"/dir/x");
+    site.ctx.servers[0].settings.server_root = site.root.path().to_path_buf();
+    site.ctx.servers[0].settings.set_handler = Some("server-status".into());
+    site.ctx.servers[0].sections = sections("<Directory dir>\nRequire all denied\n</Directory>");
+    let per_dir = walk(site.ctx.main(), b"/dir/x");
     assert_eq!((per_dir.handler, per_dir.authz.map(|n| n.at.line)), (Some("server-status"), Some(1)));
-    assert!(walk(&site.ctx, b"/two/x").authz.is_none());
+    assert!(walk(site.ctx.main(), b"/two/x").authz.is_none());
 }

@@ -394,7 +394,7 @@ fn multipart_layout() {
 #[test]
 fn embedded_page() {
     let mut site = Site::new();
-    site.ctx.embedded_docroot = true;
+    site.ctx.servers[0].embedded_docroot = true;
     let reply = site.ask("GET / HTTP/1.1\nHost: x");
     assert_eq!(reply.response.status, 200);
     assert_eq!(reply.body(), shared_conf::INDEX_HTML.as_bytes());
@@ -433,12 +433,13 @@ fn signature_and_logging() {
     let conn = crate::http::ConnInfo {
         remote: super::tests::addr("10.0.0.1:1"),
         local: super::tests::addr("10.0.0.2:80"),
+        tls: None,
     };
     let mut req = crate::http::Request::new();
     req.method = "GET".into();
     req.target = "/a.json".into();
     req.line = "GET /a.json HTTP/1.1".into();
     req.headers.push("Host", "x");
-    let r = super::handle(&site.ctx, &conn, &req);
+    let r = super::handle(&site.ctx, site.ctx.main(), &conn, &req);
     assert_eq!((r.status, r.body.len()), (200, 3));
 }

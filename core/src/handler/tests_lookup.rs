@@ -23,7 +23,7 @@ fn summary(mapped: &Result<Mapped, Refused>) -> String {
 fn the_lookup_settles_what_it_can_as_the_walk_does() {
     let site = Site::new();
     let root = site.root.path();
-    let dir = site.ctx.document_root_dir().expect("DocumentRoot opens");
+    let dir = site.ctx.main().document_root_dir().expect("DocumentRoot opens");
     let dir = dir.as_fd();
     let none = Options::default();
     let follow = Options { follow_symlinks: true, ..none };
@@ -77,7 +77,7 @@ fn the_lookup_settles_what_it_can_as_the_walk_does() {
 fn the_walk_answers_what_the_lookup_leaves() {
     let site = Site::new();
     let root = site.root.path();
-    let dir = site.ctx.document_root_dir().expect("DocumentRoot opens");
+    let dir = site.ctx.main().document_root_dir().expect("DocumentRoot opens");
     let dir = dir.as_fd();
     let follow = Options { follow_symlinks: true, ..Options::default() };
     let check = |uri: &str, expected: &str| {
@@ -103,7 +103,7 @@ fn the_walk_answers_what_the_lookup_leaves() {
 fn a_file_is_served_from_the_descriptor_the_lookup_opened() {
     use std::io::Read;
     let site = Site::new();
-    let dir = site.ctx.document_root_dir().expect("DocumentRoot opens");
+    let dir = site.ctx.main().document_root_dir().expect("DocumentRoot opens");
     let dir = dir.as_fd();
     let Some(Mapped::Opened { mut file, facts }) =
         open_beneath(dir, b"/linkdir/index.html", Options { follow_symlinks: true, ..Options::default() })

@@ -7,6 +7,11 @@
 //! turns the outcome into a readiness interest and a timeout queue and hands
 //! the connection to any worker when it is ready. A timeout is reported back
 //! with [`Connection::timed_out`].
+//!
+//! A connection is bound to the servers of its local address when it is
+//! made ([`ServerContext::bind`]); each request is served by one server,
+//! chosen when its head is complete ([`ServerContext::select`]). Until then
+//! (reading a head, and errors in it) the binding's default server serves.
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant, SystemTime};
@@ -19,9 +24,12 @@ use super::output::{FileIo, Transport, WriteState, Writer};
 use super::parse::{self, Limits, RequestError};
 use super::short::Short;
 use super::status::{self, ErrorContext};
+use crate::logs::error_log;
 use crate::logs::{ConnStatus, LogEntry};
 use crate::scoreboard::{WorkerScore, WorkerStatus, now_micros};
-use crate::server::ServerContext;
+use crate::server::{Server, ServerContext};
+use crate::tls::plain;
+use crate::vhost::Binding;
 
 /// What a connection waits for after a step, as httpd's `conn_state_e`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +65,16 @@ enum State {
 /// One client connection.
 pub struct Connection {
     info: ConnInfo,
+    /// The servers that may answer on this connection's address.
+    binding: Binding,
+    /// The index of the server in charge now: the binding's default while
+    /// a head is read, the selected one from a complete head to the end of
+    /// its response.
+    server: usize,
+    /// The Timeout of `server`, and the KeepAliveTimeout of the server
+    /// that answered the last request (the binding's default before any).
+    timeout: Duration,
+    keep_alive_timeout: Duration,
     state: State,
     input: InputBuffer,
     req: Request,
@@ -85,9 +103,17 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn new(info: ConnInfo) -> Connection {
+    /// A new connection, bound to the servers of its local address
+    /// (httpd's `ap_update_vhost_given_ip`).
+    pub fn new(info: ConnInfo, ctx: &ServerContext) -> Connection {
+        let binding = ctx.bind(info.local);
+        let server = ctx.default_server(binding);
         Connection {
             info,
+            binding,
+            server: server.index,
+            timeout: Duration::from_millis(server.settings.timeout),
+            keep_alive_timeout: Duration::from_millis(server.settings.keep_alive_timeout),
             state: State::ReadHead,
             input: InputBuffer::default(),
             req: Request::new(),
@@ -114,8 +140,8 @@ impl Connection {
     /// vhost and protocol, and the counters.
     pub fn set_slot(&mut self, slot: Option<&'static WorkerScore>, ctx: &ServerContext) {
         self.slot = slot;
-        self.extended = ctx.settings.extended_status;
-        self.see_request_tail = ctx.settings.see_request_tail;
+        self.extended = ctx.main().settings.extended_status;
+        self.see_request_tail = ctx.main().settings.see_request_tail;
         if let Some(slot) = slot {
             slot.conn_count.store(0, std::sync::atomic::Ordering::Relaxed);
             slot.conn_bytes.store(0, std::sync::atomic::Ordering::Relaxed);
@@ -137,6 +163,37 @@ impl Connection {
 
     pub fn info(&self) -> &ConnInfo {
         &self.info
+    }
+
+    /// The binding made at connection start.
+    pub fn binding(&self) -> Binding {
+        self.binding
+    }
+
+    /// Timeout of the server in charge now: what a driver waits for a
+    /// read or a write, as the outcome says.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// KeepAliveTimeout of the server that answered the last request: what
+    /// a driver waits for the next one.
+    pub fn keep_alive_timeout(&self) -> Duration {
+        self.keep_alive_timeout
+    }
+
+    /// The server in charge now (see [`Connection::timeout`]).
+    pub fn server<'c>(&self, ctx: &'c ServerContext) -> &'c Server {
+        &ctx.servers[self.server]
+    }
+
+    /// Puts server `index` in charge: its Timeout, and its ErrorLog for
+    /// this thread's lines.
+    fn enter(&mut self, ctx: &ServerContext, index: usize) {
+        let server = &ctx.servers[index];
+        self.server = index;
+        self.timeout = Duration::from_millis(server.settings.timeout);
+        error_log::serve_for(server.error_log.as_ref());
     }
 
     /// Requests answered so far.
@@ -169,7 +226,7 @@ impl Connection {
         if !matches!(self.state, State::ReadHead) || !self.started {
             return true;
         }
-        let limits = head_limits(ctx);
+        let limits = head_limits(self.server(ctx));
         loop {
             // A whole head or an error: the worker's step parses it again
             // from the same bytes and answers.
@@ -191,6 +248,11 @@ impl Connection {
 
     /// Runs the connection until it must wait, and says for what.
     pub fn step(&mut self, io: &mut impl Transport, ctx: &ServerContext) -> Outcome {
+        let _lines = ServerLines::enter(self.server(ctx));
+        self.run(io, ctx)
+    }
+
+    fn run(&mut self, io: &mut impl Transport, ctx: &ServerContext) -> Outcome {
         loop {
             match &mut self.state {
                 State::Closed => return Outcome::Close,
@@ -206,10 +268,14 @@ impl Connection {
                                 slot.start_time.store(now_micros(), std::sync::atomic::Ordering::Relaxed);
                             }
                         }
-                        let limits = head_limits(ctx);
+                        let limits = head_limits(self.server(ctx));
                         match parse::parse_head(self.input.data(), &limits, &mut self.req) {
                             Ok(Some(n)) => {
                                 self.input.consume(n);
+                                if self.info.tls.is_none() {
+                                    // The handshake is done once a request is read.
+                                    self.info.tls = io.tls();
+                                }
                                 self.begin_request(ctx);
                                 continue;
                             }
@@ -227,11 +293,23 @@ impl Connection {
                             return self.close();
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            return if self.started || self.served == 0 {
+                            if !self.started && self.served == 0 && self.started_at.elapsed() >= self.timeout
+                            {
+                                // Nothing of a first request within Timeout of
+                                // the connection's start: a TLS handshake that
+                                // trickles in flight after flight ends too.
+                                return self.close();
+                            }
+                            let wait = if self.started || self.served == 0 {
                                 Outcome::ReadBlocked
                             } else {
                                 Outcome::KeepAlive
                             };
+                            return self.wait_read(io, wait);
+                        }
+                        Err(e) if plain::is_plain_http(&e) => {
+                            self.plain_http_on_tls(ctx);
+                            continue;
                         }
                         Err(_) => return self.close(),
                     }
@@ -251,7 +329,9 @@ impl Connection {
                     match self.fill(io) {
                         Ok(true) => continue,
                         Ok(false) => return self.close(),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Outcome::ReadBlocked,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            return self.wait_read(io, Outcome::ReadBlocked);
+                        }
                         Err(_) => return self.close(),
                     }
                 }
@@ -278,6 +358,7 @@ impl Connection {
     /// a request cut short by Timeout gets httpd's 408 (written by the next
     /// `step`); an idle connection, or a silent one, is closed.
     pub fn timed_out(&mut self, ctx: &ServerContext) -> Outcome {
+        let _lines = ServerLines::enter(self.server(ctx));
         match self.state {
             State::ReadHead if self.started && self.req.line.is_empty() => {
                 // httpd sends nothing when the request line itself never
@@ -309,6 +390,35 @@ impl Connection {
         }
     }
 
+    /// A wait to read, unless the transport still holds bytes to send
+    /// (TLS: a handshake flight, a session ticket, an alert): those go
+    /// first, or the client, waiting for them, would never send more.
+    fn wait_read(&mut self, io: &mut impl Transport, wait: Outcome) -> Outcome {
+        match io.flush_pending() {
+            Ok(WriteState::Done) => wait,
+            Ok(WriteState::Blocked) => Outcome::WriteBlocked,
+            Err(_) => self.close(),
+        }
+    }
+
+    /// Plain HTTP came to a TLS port: as mod_ssl, answer a faked
+    /// `GET / HTTP/1.0` with a 400 saying why, in clear text, and close.
+    fn plain_http_on_tls(&mut self, ctx: &ServerContext) {
+        self.started = true;
+        self.received_at = SystemTime::now();
+        self.started_at = Instant::now();
+        self.req.clear();
+        self.req.method.push_str("GET");
+        self.req.target.push('/');
+        self.req.version = Version::Http10;
+        self.req.protocol.push_str("HTTP/1.0");
+        self.req.line.push_str(plain::FAKED_REQUEST);
+        // Logged by the transport (AH01996), as mod_ssl logs it.
+        let mut e = RequestError::new(400, "");
+        e.note = plain::REASON;
+        self.fail(ctx, e);
+    }
+
     /// Reads more input; `Ok(false)` at end of stream.
     fn fill(&mut self, io: &mut impl Transport) -> io::Result<bool> {
         self.input.read_from(io).map(|n| n > 0)
@@ -335,8 +445,16 @@ impl Connection {
         self.slot = slot;
     }
 
-    /// A head is parsed: decide the body's framing, then answer or read on.
+    /// A head is parsed: choose the server, decide the body's framing, then
+    /// answer or read on.
     fn begin_request(&mut self, ctx: &ServerContext) {
+        // As httpd's ap_update_vhost_from_headers: the absolute URI's host,
+        // else the Host header's; a malformed one (400 below) selects
+        // nothing.
+        let host =
+            crate::handler::request_authority(&self.req.target).or_else(|| self.req.headers.get("host"));
+        let selected = ctx.select(self.binding, host.filter(|h| valid_host(h))).index;
+        self.enter(ctx, selected);
         // httpd shows W from the moment the head is read.
         self.mark(WorkerStatus::BusyWrite);
         if let (Some(slot), true) = (self.slot, self.extended) {
@@ -346,10 +464,8 @@ impl Connection {
             let _ = write!(protocol, "{}", self.req.protocol);
             protocol.make_ascii_lowercase();
             slot.protocol.set(protocol.as_str(), false);
-            let host = self.req.headers.get("host").unwrap_or("");
-            let name = ctx.settings.server_host().unwrap_or(host);
             let mut vhost = Short::<32>::default();
-            let _ = write!(vhost, "{name}:{}", self.info.local.port());
+            let _ = write!(vhost, "{}:{}", ctx.servers[selected].name(), self.info.local.port());
             slot.vhost.set(vhost.as_str(), false);
         }
         let req = &self.req;
@@ -380,7 +496,7 @@ impl Connection {
                 return self.fail(ctx, e);
             }
         };
-        let s = &ctx.settings;
+        let s = &ctx.servers[self.server].settings;
         let decoder = match BodyDecoder::new(
             framing,
             s.limit_request_body,
@@ -403,19 +519,24 @@ impl Connection {
 
     /// The request is read: run the handler and start writing its response.
     fn respond(&mut self, ctx: &ServerContext) {
-        let response = crate::handler::handle(ctx, &self.info, &self.req);
-        let response = crate::handler::error_document::apply(ctx, &self.info, &self.req, response, true);
+        let server = self.server(ctx);
+        let response = crate::handler::handle(ctx, server, &self.info, &self.req);
+        let response =
+            crate::handler::error_document::apply(ctx, server, &self.info, &self.req, response, true);
         self.start_response(ctx, response);
     }
 
     /// Answers a request that could not be read, then closes (lingering).
     fn fail(&mut self, ctx: &ServerContext, e: RequestError) {
-        log::info!(target: "core", "[client {}] {}", self.info.remote, e.log);
+        if !e.log.is_empty() {
+            log::info!(target: "core", "[client {}] {}", self.info.remote, e.log);
+        }
+        let server = self.server(ctx);
         let host = self.req.headers.get("host").unwrap_or("");
         let signature = if e.status == 400 || e.status == 408 || e.status == 414 {
             String::new()
         } else {
-            ctx.signature(host_name(host, ctx), host_port(host))
+            ctx.signature(server, host_name(host, server), host_port(host, &self.info))
         };
         let cx = ErrorContext {
             method: &self.req.method,
@@ -427,13 +548,14 @@ impl Connection {
         };
         let mut response = status::error_response(e.status, &cx);
         response.close = true;
-        let response = crate::handler::error_document::apply(ctx, &self.info, &self.req, response, false);
+        let response =
+            crate::handler::error_document::apply(ctx, server, &self.info, &self.req, response, false);
         self.start_response(ctx, response);
     }
 
     /// Serializes the head (httpd's header order) and queues the body.
     fn start_response(&mut self, ctx: &ServerContext, mut response: Response) {
-        let s = &ctx.settings;
+        let s = &ctx.servers[self.server].settings;
         let req = &self.req;
         let left = i64::from(s.max_keep_alive_requests.max(0) as u32) - i64::from(self.served);
         let wants = match req.version {
@@ -513,6 +635,13 @@ impl Connection {
         }
         self.served += 1;
         self.started = false;
+        // The next head is read for the binding's default server; the wait
+        // for it is this request's server's KeepAliveTimeout.
+        self.keep_alive_timeout = Duration::from_millis(self.server(ctx).settings.keep_alive_timeout);
+        let default = ctx.default_server(self.binding).index;
+        if self.server != default {
+            self.enter(ctx, default);
+        }
         if self.keep_alive {
             self.state = State::ReadHead;
             self.mark(WorkerStatus::BusyKeepalive);
@@ -533,8 +662,8 @@ impl Connection {
         if !std::mem::take(&mut self.log_pending) {
             return;
         }
-        let server_name = ctx.settings.server_name.as_deref().unwrap_or("");
-        ctx.access_log.log(&LogEntry {
+        let server = self.server(ctx);
+        server.access_log.log(&LogEntry {
             conn: &self.info,
             request: &self.req,
             status: self.status,
@@ -544,7 +673,7 @@ impl Connection {
             duration: self.started_at.elapsed(),
             keepalives: self.served,
             conn_status,
-            server_name,
+            server_name: server.name(),
         });
     }
 
@@ -592,12 +721,33 @@ impl Drop for Connection {
     }
 }
 
-/// LimitRequestLine, LimitRequestFieldSize, LimitRequestFields.
-fn head_limits(ctx: &ServerContext) -> Limits {
+/// While the engine runs, this thread's error-log lines go to the ErrorLog
+/// of the server in charge (its own, if it has one); back to the main
+/// ErrorLog when the engine returns.
+struct ServerLines;
+
+impl ServerLines {
+    fn enter(server: &Server) -> ServerLines {
+        error_log::serve_for(server.error_log.as_ref());
+        ServerLines
+    }
+}
+
+impl Drop for ServerLines {
+    fn drop(&mut self) {
+        error_log::serve_for(None);
+    }
+}
+
+/// LimitRequestLine, LimitRequestFieldSize, LimitRequestFields of the
+/// server reading the head (the binding's default, as in httpd, where the
+/// head is read before the Host header can choose a vhost).
+fn head_limits(server: &Server) -> Limits {
+    let s = &server.settings;
     Limits {
-        line: ctx.settings.limit_request_line as usize,
-        field_size: ctx.settings.limit_request_field_size as usize,
-        fields: ctx.settings.limit_request_fields as usize,
+        line: s.limit_request_line as usize,
+        field_size: s.limit_request_field_size as usize,
+        fields: s.limit_request_fields as usize,
     }
 }
 
@@ -635,18 +785,19 @@ fn valid_host(host: &str) -> bool {
 }
 
 /// The host part of a Host header, or ServerName.
-fn host_name<'a>(host: &'a str, ctx: &'a ServerContext) -> &'a str {
+fn host_name<'a>(host: &'a str, server: &'a Server) -> &'a str {
     let name = match host.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => host.split(':').next().unwrap_or(""),
     };
-    if name.is_empty() { ctx.settings.server_host().unwrap_or("localhost") } else { name }
+    if name.is_empty() { server.settings.server_host().unwrap_or("localhost") } else { name }
 }
 
-/// The port of a Host header; 80 when it names none, as httpd's signature.
-fn host_port(host: &str) -> u16 {
+/// The port of a Host header; the scheme's (80, or 443 over TLS) when it
+/// names none, as httpd's signature.
+fn host_port(host: &str, info: &ConnInfo) -> u16 {
     let after = host.rsplit_once(']').map_or(host, |(_, rest)| rest);
-    after.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(80)
+    after.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(info.default_port())
 }
 
 #[cfg(test)]

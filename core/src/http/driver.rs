@@ -27,15 +27,18 @@ pub fn serve(stream: TcpStream, ctx: &ServerContext, slot: Option<&'static Worke
         return;
     }
     let _ = stream.set_nodelay(true);
-    let mut conn = Connection::new(ConnInfo { remote, local });
+    let mut conn = Connection::new(ConnInfo { remote, local, tls: None }, ctx);
     conn.set_slot(slot, ctx);
-    let mut io = stream;
+    // TLS when the address's server has SSLEngine on.
+    let Ok(mut io) = crate::tls::Socket::new(stream, remote, conn.binding(), ctx) else { return };
     let mut outcome = conn.step(&mut io, ctx);
     loop {
-        let timeout = Duration::from_millis(ctx.settings.timeout);
+        // The server in charge decides: the binding's default while a head
+        // is read, the request's server until its response is written.
+        let timeout = conn.timeout();
         let (flags, wait) = match outcome {
             Outcome::Close => return,
-            Outcome::KeepAlive => (PollFlags::POLLIN, Duration::from_millis(ctx.settings.keep_alive_timeout)),
+            Outcome::KeepAlive => (PollFlags::POLLIN, conn.keep_alive_timeout()),
             Outcome::ReadBlocked => (PollFlags::POLLIN, timeout),
             Outcome::WriteBlocked => (PollFlags::POLLOUT, timeout),
             Outcome::Linger => {

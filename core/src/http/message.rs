@@ -125,6 +125,31 @@ impl Default for Request {
 pub struct ConnInfo {
     pub remote: SocketAddr,
     pub local: SocketAddr,
+    /// The TLS session, once its handshake is done (`None` on plain TCP).
+    pub tls: Option<TlsInfo>,
+}
+
+impl ConnInfo {
+    /// `http` or `https` (httpd's `ap_http_scheme`, which mod_ssl answers).
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
+    /// The scheme's port, for a URL or signature that names none
+    /// (`ap_default_port`: 443 under mod_ssl).
+    pub fn default_port(&self) -> u16 {
+        if self.tls.is_some() { 443 } else { 80 }
+    }
+}
+
+/// A TLS session's parameters, as mod_ssl names them (`%{SSL_PROTOCOL}x`,
+/// `%{SSL_CIPHER}x`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// `TLSv1.2` or `TLSv1.3`.
+    pub protocol: &'static str,
+    /// OpenSSL's name of the suite (`ECDHE-RSA-AES128-GCM-SHA256`).
+    pub cipher: &'static str,
 }
 
 /// A response body.

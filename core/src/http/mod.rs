@@ -17,7 +17,7 @@ pub mod status;
 
 pub use conn::{Connection, Outcome};
 pub use headers::Headers;
-pub use message::{Body, ConnInfo, Request, Response, Version};
+pub use message::{Body, ConnInfo, Request, Response, TlsInfo, Version};
 pub use output::Transport;
 
 #[cfg(test)]

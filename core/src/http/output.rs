@@ -14,10 +14,10 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::FileExt;
 
 use super::file_map::FileMap;
-use super::message::Body;
+use super::message::{Body, TlsInfo};
 
-/// What the engine reads from and writes to. Plain TCP now; TLS later, with
-/// no change to the engine or to any MPM.
+/// What the engine reads from and writes to: plain TCP, or TLS
+/// (`crate::tls::Socket`), with no change to the engine or to any MPM.
 pub trait Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
@@ -40,8 +40,20 @@ pub trait Transport {
     fn write_mapped(&mut self, _head: &[u8], _map: &FileMap, _from: usize) -> io::Result<Option<usize>> {
         Ok(None)
     }
+    /// Sends what the transport still holds of bytes it said it wrote (TLS
+    /// records encrypted but not yet taken by the socket); `Blocked` while
+    /// some remain. Plain TCP holds nothing.
+    #[inline]
+    fn flush_pending(&mut self) -> io::Result<WriteState> {
+        Ok(WriteState::Done)
+    }
     /// Sends FIN (the first step of a lingering close).
     fn shutdown_write(&mut self) -> io::Result<()>;
+    /// The TLS session, once its handshake is done.
+    #[inline]
+    fn tls(&self) -> Option<TlsInfo> {
+        None
+    }
 }
 
 impl Transport for TcpStream {
@@ -224,7 +236,8 @@ impl Writer {
                 }
             } else {
                 match front {
-                    None => return Ok(WriteState::Done),
+                    // Written: done once the transport holds nothing back.
+                    None => return io.flush_pending(),
                     Some(Body::Bytes(b)) => io.write_vectored(&[IoSlice::new(&b[self.body_pos as usize..])]),
                     Some(Body::Shared(b)) => io.write_vectored(&[IoSlice::new(&b[self.body_pos as usize..])]),
                     Some(Body::File { file, offset, len }) => {

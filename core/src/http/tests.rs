@@ -43,7 +43,7 @@ impl Site {
         options.env = Vec::new();
         let config = Config::load(&options).unwrap_or_else(|e| panic!("{}", e.render("test")));
         let mut ctx = ServerContext::new(&config, None).unwrap_or_else(|e| panic!("{e}"));
-        ctx.embedded_docroot = false;
+        ctx.servers[0].embedded_docroot = false;
         Site { root, ctx }
     }
 }
@@ -56,7 +56,7 @@ impl Drop for Site {
 
 fn info() -> ConnInfo {
     let addr: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-    ConnInfo { remote: addr, local: "127.0.0.1:8080".parse().unwrap() }
+    ConnInfo { remote: addr, local: "127.0.0.1:8080".parse().unwrap(), tls: None }
 }
 
 /// Delivers `chunks` one read at a time, with a WouldBlock before each, then
@@ -115,7 +115,7 @@ impl Transport for Script {
 /// values blanked, and the outcomes seen.
 fn run(site: &Site, chunks: Vec<Vec<u8>>) -> (String, Vec<Outcome>) {
     let mut io = Script::new(chunks);
-    let mut conn = Connection::new(info());
+    let mut conn = Connection::new(info(), &site.ctx);
     let mut outcomes = Vec::new();
     for _ in 0..100_000 {
         let o = conn.step(&mut io, &site.ctx);
@@ -193,7 +193,7 @@ fn errors_end_with_a_lingering_close() {
     let site = Site::new("");
     let mut io = Script::new(vec![b"GET / HTTP/1.1\r\n\r\n".to_vec()]);
     io.hold_open = true;
-    let mut conn = Connection::new(info());
+    let mut conn = Connection::new(info(), &site.ctx);
     let mut o = conn.step(&mut io, &site.ctx);
     while o == Outcome::ReadBlocked {
         o = conn.step(&mut io, &site.ctx);
@@ -258,7 +258,7 @@ fn timeouts() {
     // Mid-head: 408 with httpd's page, then close.
     let mut io = Script::new(vec![b"GET / HTTP/1.1\r\nHo".to_vec()]);
     io.hold_open = true;
-    let mut conn = Connection::new(info());
+    let mut conn = Connection::new(info(), &site.ctx);
     while !conn.in_request() {
         assert_eq!(conn.step(&mut io, &site.ctx), Outcome::ReadBlocked);
     }
@@ -268,7 +268,7 @@ fn timeouts() {
     let out = blank_dates(&io.out);
     assert!(out.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{out}");
     // Before any byte, or between requests: closed without a word.
-    let mut conn = Connection::new(info());
+    let mut conn = Connection::new(info(), &site.ctx);
     let mut io = Script::new(Vec::new());
     io.hold_open = true;
     assert_eq!(conn.step(&mut io, &site.ctx), Outcome::ReadBlocked);
@@ -331,9 +331,9 @@ fn drives_a_non_blocking_socket_step_by_step() {
     let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, remote) = listener.accept().unwrap();
     server.set_nonblocking(true).unwrap();
-    let info = ConnInfo { remote, local: server.local_addr().unwrap() };
+    let info = ConnInfo { remote, local: server.local_addr().unwrap(), tls: None };
     let mut io = server;
-    let mut conn = Connection::new(info);
+    let mut conn = Connection::new(info, &site.ctx);
 
     // Nothing sent yet: the step returns at once, waiting to read.
     assert_eq!(conn.step(&mut io, &site.ctx), Outcome::ReadBlocked);
@@ -369,7 +369,8 @@ fn write_completion_resumes() {
     let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, remote) = listener.accept().unwrap();
     server.set_nonblocking(true).unwrap();
-    let mut conn = Connection::new(ConnInfo { remote, local: server.local_addr().unwrap() });
+    let mut conn =
+        Connection::new(ConnInfo { remote, local: server.local_addr().unwrap(), tls: None }, &site.ctx);
     let mut io = server;
     client.write_all(b"GET /big.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     assert!(driver::wait_for(&io, nix::poll::PollFlags::POLLIN, Duration::from_secs(10)));

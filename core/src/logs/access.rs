@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use super::entry::LogEntry;
 use super::format::{LogFormat, RenderContext, server_name_port};
@@ -15,12 +15,13 @@ use super::sink::{self, PipedProgram};
 use super::time::LogZone;
 use crate::config::{COMMON_LOG_FORMAT, Settings, UseCanonicalName};
 
-/// Every CustomLog of the server, shared by the worker threads of a process
+/// Every CustomLog of a server, shared by the worker threads of a process
 /// (and inherited by forked children: the descriptors are shared, and
-/// O_APPEND keeps their lines whole).
+/// O_APPEND keeps their lines whole). A `<VirtualHost>` without CustomLog
+/// lines of its own writes to the main server's logs ([`AccessLog::for_server`]).
 #[derive(Debug)]
 pub struct AccessLog {
-    logs: Vec<Log>,
+    logs: Arc<[Log]>,
     ctx: RenderContext,
 }
 
@@ -50,11 +51,7 @@ impl AccessLog {
     /// %Z`, kind `InvalidInput`) or a file that cannot be opened
     /// (`(13)Permission denied: AH00649: could not open transfer log file /x.`).
     pub fn open(settings: &Settings) -> io::Result<AccessLog> {
-        let ctx = RenderContext {
-            zone: LogZone::system(),
-            canonical_name: settings.use_canonical_name == UseCanonicalName::On,
-            server_port: settings.server_name.as_deref().and_then(server_name_port).unwrap_or(80),
-        };
+        let ctx = render_context(settings, LogZone::system());
         let mut logs = Vec::with_capacity(settings.custom_log.len());
         for spec in &settings.custom_log {
             let format_string = resolve_format(settings, &spec.format);
@@ -69,7 +66,14 @@ impl AccessLog {
                 program,
             });
         }
-        Ok(AccessLog { logs, ctx })
+        Ok(AccessLog { logs: logs.into(), ctx })
+    }
+
+    /// The same logs (the same descriptors and programs) for another
+    /// server, whose own ServerName and UseCanonicalName are rendered: what
+    /// mod_log_config does for a vhost with no CustomLog of its own.
+    pub fn for_server(&self, settings: &Settings) -> AccessLog {
+        AccessLog { logs: Arc::clone(&self.logs), ctx: render_context(settings, self.ctx.zone.clone()) }
     }
 
     /// Whether any CustomLog is configured (the engine may skip building an
@@ -85,7 +89,7 @@ impl AccessLog {
             return;
         }
         with_line_buffer(|line| {
-            for log in &self.logs {
+            for log in self.logs.iter() {
                 line.clear();
                 log.format.render(entry, &self.ctx, line);
                 log.write(line);
@@ -129,13 +133,13 @@ impl AccessLog {
     #[cfg(test)]
     pub(crate) fn for_test(format: &str, file: File, zone: LogZone) -> Result<AccessLog, String> {
         Ok(AccessLog {
-            logs: vec![Log {
+            logs: Arc::new([Log {
                 target: "(test)".into(),
                 format: LogFormat::parse(format)?,
                 file: RwLock::new(file),
                 failing: AtomicBool::new(false),
                 program: None,
-            }],
+            }]),
             ctx: RenderContext { zone, canonical_name: false, server_port: 80 },
         })
     }
@@ -161,6 +165,15 @@ impl Log {
                 }
             }
         }
+    }
+}
+
+/// What a server's ServerName and UseCanonicalName give `%v`, `%V`, `%p`.
+fn render_context(settings: &Settings, zone: LogZone) -> RenderContext {
+    RenderContext {
+        zone,
+        canonical_name: settings.use_canonical_name == UseCanonicalName::On,
+        server_port: settings.server_name.as_deref().and_then(server_name_port).unwrap_or(80),
     }
 }
 

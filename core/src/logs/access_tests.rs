@@ -45,7 +45,7 @@ impl Fixture {
         response_headers.push("Set-Cookie", "x=1");
         response_headers.push("Set-Cookie", "y=2");
         Fixture {
-            conn: ConnInfo { remote: addr("127.0.0.1:39636"), local: addr("127.0.0.2:8080") },
+            conn: ConnInfo { remote: addr("127.0.0.1:39636"), local: addr("127.0.0.2:8080"), tls: None },
             request,
             response_headers,
             status: 200,

@@ -69,6 +69,19 @@ enum Code {
     Path,
     Query,
     Protocol,
+    /// mod_ssl's `%{VAR}x`.
+    Ssl(SslVar),
+}
+
+/// The mod_ssl variables `%{...}x` logs.
+#[derive(Debug, Clone, Copy)]
+enum SslVar {
+    /// `HTTPS`: `on` or `off`.
+    Https,
+    Protocol,
+    Cipher,
+    /// Any other name: mod_ssl logs `-` for what it cannot give.
+    Unknown,
 }
 
 #[derive(Debug, Clone)]
@@ -247,6 +260,12 @@ fn code_for(c: char, arg: &str) -> Option<Code> {
         'U' => Code::Path,
         'q' => Code::Query,
         'H' => Code::Protocol,
+        'x' => Code::Ssl(match arg {
+            "HTTPS" => SslVar::Https,
+            "SSL_PROTOCOL" => SslVar::Protocol,
+            "SSL_CIPHER" => SslVar::Cipher,
+            _ => SslVar::Unknown,
+        }),
         _ => return None,
     })
 }
@@ -380,6 +399,17 @@ fn render_item(item: &Item, entry: &LogEntry<'_>, ctx: &RenderContext, out: &mut
                 out.push(b'?');
                 escape_into(out, query.as_bytes());
             }
+            Ok(())
+        }
+        Code::Ssl(var) => {
+            let tls = entry.conn.tls;
+            let value = match var {
+                SslVar::Https => Some(if tls.is_some() { "on" } else { "off" }),
+                SslVar::Protocol => tls.map(|t| t.protocol),
+                SslVar::Cipher => tls.map(|t| t.cipher),
+                SslVar::Unknown => None,
+            };
+            push_value(out, value.filter(|v| !v.is_empty()));
             Ok(())
         }
         Code::Protocol => {

@@ -18,5 +18,6 @@ mod time;
 pub use access::AccessLog;
 pub use entry::{ConnStatus, LogEntry};
 pub use format::LogFormat;
+pub(crate) use format::server_name_port;
 pub(crate) use sink::os_error;
 pub use time::LogZone;

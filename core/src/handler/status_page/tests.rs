@@ -32,12 +32,12 @@ const SHIPPED: &str = "<Location /server-status>\nSetHandler server-status\nRequ
 fn status_site(mpm: MpmKind, configure: impl FnOnce(&mut Settings)) -> (Site, &'static Scoreboard) {
     let mut site = Site::with(configure);
     site.ctx.mpm = mpm;
-    site.ctx.capacity = crate::limits::capacity(mpm, &site.ctx.settings, 1).0;
+    site.ctx.capacity = crate::limits::capacity(mpm, &site.ctx.servers[0].settings, 1).0;
     let cap = &site.ctx.capacity;
     let board = Scoreboard::create(cap.server_limit as usize, cap.thread_limit as usize).unwrap();
     board.global().set_restart_time(NOW - 2);
     site.ctx.scoreboard = Some(board);
-    site.ctx.sections = sections(SHIPPED);
+    site.ctx.servers[0].sections = sections(SHIPPED);
     (site, board)
 }
 
@@ -79,9 +79,10 @@ fn ask_from(site: &Site, head: &str, remote: &str) -> Reply {
         headers,
     };
     let remote: SocketAddr = remote.parse().unwrap();
-    let conn = ConnInfo { remote, local: "127.0.0.1:8080".parse().unwrap() };
+    let conn = ConnInfo { remote, local: "127.0.0.1:8080".parse().unwrap(), tls: None };
     let x = Exchange {
         ctx: &site.ctx,
+        server: site.ctx.main(),
         conn: &conn,
         req: &req,
         target: Target::parse(&req.target),
@@ -364,17 +365,17 @@ fn access_is_checked_before_the_status_handler() {
     // The section covers the paths below it, not a longer name.
     assert_eq!(ask_from(&site, "GET /server-status/x HTTP/1.1", "203.0.113.5:4000").response.status, 403);
     assert_eq!(ask_from(&site, "GET /server-statusx HTTP/1.1", "203.0.113.5:4000").response.status, 404);
-    site.ctx.sections = sections(&SHIPPED.replace("Require local", "Require ip 203.0.113.0/24"));
+    site.ctx.servers[0].sections = sections(&SHIPPED.replace("Require local", "Require ip 203.0.113.0/24"));
     assert_eq!(ask_from(&site, "GET /server-status HTTP/1.1", "203.0.113.5:4000").response.status, 200);
     assert_eq!(ask_from(&site, "GET /server-status HTTP/1.1", "127.0.0.1:4000").response.status, 403);
-    site.ctx.sections = sections(&SHIPPED.replace("Require local", "Require all denied"));
+    site.ctx.servers[0].sections = sections(&SHIPPED.replace("Require local", "Require all denied"));
     assert_eq!(ask(&site, "/server-status").response.status, 403);
     // The static files behind a denying Directory are refused alike.
-    site.ctx.sections = sections("<Directory />\nRequire all denied\n</Directory>");
+    site.ctx.servers[0].sections = sections("<Directory />\nRequire all denied\n</Directory>");
     assert_eq!(ask(&site, "/a.json").response.status, 403);
     assert_eq!(ask(&site, "/server-status").response.status, 403);
     // Without the section the path is an ordinary (missing) file.
-    site.ctx.sections.clear();
+    site.ctx.servers[0].sections.clear();
     assert_eq!(ask(&site, "/server-status").response.status, 404);
 }
 
