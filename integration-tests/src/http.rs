@@ -218,7 +218,7 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
 /// and the body bytes that came with it. Panics on EOF or an I/O error
 /// before the head ends.
 #[track_caller]
-pub fn read_head(stream: &mut TcpStream) -> (String, Vec<u8>) {
+pub fn read_head(stream: &mut impl Read) -> (String, Vec<u8>) {
     let mut bytes = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     loop {
@@ -241,7 +241,7 @@ pub fn read_head(stream: &mut TcpStream) -> (String, Vec<u8>) {
 /// Reads into `body` until it holds `len` bytes (or a little more: reads
 /// are not cut short) or EOF.
 #[track_caller]
-pub fn read_into(stream: &mut TcpStream, body: &mut Vec<u8>, len: usize) {
+pub fn read_into(stream: &mut impl Read, body: &mut Vec<u8>, len: usize) {
     let mut chunk = vec![0u8; 64 * 1024];
     while body.len() < len {
         let n = stream
@@ -258,7 +258,7 @@ pub fn read_into(stream: &mut TcpStream, body: &mut Vec<u8>, len: usize) {
 /// meaning empty) from a connection that stays open, as a keep-alive client
 /// does; panics if more than that one response came.
 #[track_caller]
-pub fn read_response(stream: &mut TcpStream) -> Response {
+pub fn read_response(stream: &mut impl Read) -> Response {
     let (head, mut body) = read_head(stream);
     let mut bytes = head.into_bytes();
     bytes.extend_from_slice(b"\r\n\r\n");
@@ -276,7 +276,7 @@ pub fn read_response(stream: &mut TcpStream) -> Response {
 /// returns what came. Panics if it stays open past the stream's read
 /// timeout.
 #[track_caller]
-pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
+pub fn read_to_close(stream: &mut impl Read) -> Vec<u8> {
     let mut out = Vec::new();
     match stream.read_to_end(&mut out) {
         Ok(_) => out,

@@ -16,6 +16,7 @@
 pub mod http;
 pub mod status;
 pub mod supervised;
+pub mod tls;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;

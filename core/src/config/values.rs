@@ -419,6 +419,73 @@ pub(crate) fn mutex(_: &str, args: &[String]) -> Result<Value, String> {
     Ok(Value::from(vec![Value::from(args.join(" "))]))
 }
 
+/// SSLEngine: `on` or `off`. `optional` (RFC 2817's upgrade to TLS within a
+/// plain connection, which no browser implements) is refused by name.
+pub(crate) fn ssl_engine(_: &str, args: &[String]) -> Result<Value, String> {
+    match args[0].to_ascii_lowercase().as_str() {
+        "on" => Ok(Value::from(true)),
+        "off" => Ok(Value::from(false)),
+        "optional" => Err("SSLEngine optional (an upgrade to TLS inside a plain HTTP connection, \
+                           RFC 2817) is not supported; use SSLEngine on with a Listen ... https port"
+            .into()),
+        _ => Err("Argument must be On, Off, or Optional".into()),
+    }
+}
+
+/// SSLProtocol: mod_ssl's words checked as `ssl_cmd_protocol_parse` checks
+/// them; what they enable is worked out in `crate::tls::protocol`, which
+/// warns about the versions rustls does not speak.
+pub(crate) fn ssl_protocol(_: &str, args: &[String]) -> Result<Value, String> {
+    crate::tls::protocol::check_words(args)?;
+    Ok(Value::from(args.to_vec()))
+}
+
+/// SSLCipherSuite `[protocol] cipher-spec`: `SSL` (the default, TLS 1.2)
+/// or `TLSv1.3`; a suite or keyword OpenSSL does not know is an error here,
+/// with the line (httpd would only fail if nothing at all matched).
+pub(crate) fn ssl_cipher_suite(_: &str, args: &[String]) -> Result<Value, String> {
+    let (protocol, spec) = match args {
+        [spec] => ("SSL", spec),
+        [protocol, spec] => (protocol.as_str(), spec),
+        _ => unreachable!("arity checked"),
+    };
+    match protocol {
+        "SSL" => crate::tls::ciphers::check_tls12(spec)?,
+        "TLSv1.3" => crate::tls::ciphers::check_tls13(spec)?,
+        _ => return Err(format!("protocol '{protocol}' not supported")),
+    }
+    let mut dict = Dict::new();
+    dict.insert(protocol.to_string(), Value::from(spec.clone()));
+    Ok(Value::from(dict))
+}
+
+pub(crate) fn ssl_session_cache_timeout(_: &str, args: &[String]) -> Result<Value, String> {
+    match args[0].parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(Value::from(n)),
+        _ => Err("SSLSessionCacheTimeout: Invalid argument".into()),
+    }
+}
+
+/// SSLOptions: mod_ssl's option names, checked; none changes what this
+/// server does (they export variables to CGI and SSI, which it does not run).
+pub(crate) fn ssl_options(_: &str, args: &[String]) -> Result<Value, String> {
+    const OPTIONS: [&str; 6] = [
+        "StdEnvVars",
+        "ExportCertData",
+        "FakeBasicAuth",
+        "StrictRequire",
+        "OptRenegotiate",
+        "LegacyDNStringFormat",
+    ];
+    for word in args {
+        let name = word.trim_start_matches(['+', '-']);
+        if !OPTIONS.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            return Err(format!("SSLOptions: Illegal option '{name}'"));
+        }
+    }
+    Ok(Value::from(args.to_vec()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,71 +594,4 @@ mod tests {
                 .contains("outside the appropriate range")
         );
     }
-}
-
-/// SSLEngine: `on` or `off`. `optional` (RFC 2817's upgrade to TLS within a
-/// plain connection, which no browser implements) is refused by name.
-pub(crate) fn ssl_engine(_: &str, args: &[String]) -> Result<Value, String> {
-    match args[0].to_ascii_lowercase().as_str() {
-        "on" => Ok(Value::from(true)),
-        "off" => Ok(Value::from(false)),
-        "optional" => Err("SSLEngine optional (an upgrade to TLS inside a plain HTTP connection, \
-                           RFC 2817) is not supported; use SSLEngine on with a Listen ... https port"
-            .into()),
-        _ => Err("Argument must be On, Off, or Optional".into()),
-    }
-}
-
-/// SSLProtocol: mod_ssl's words checked as `ssl_cmd_protocol_parse` checks
-/// them; what they enable is worked out in `crate::tls::protocol`, which
-/// warns about the versions rustls does not speak.
-pub(crate) fn ssl_protocol(_: &str, args: &[String]) -> Result<Value, String> {
-    crate::tls::protocol::check_words(args)?;
-    Ok(Value::from(args.to_vec()))
-}
-
-/// SSLCipherSuite `[protocol] cipher-spec`: `SSL` (the default, TLS 1.2)
-/// or `TLSv1.3`; a suite or keyword OpenSSL does not know is an error here,
-/// with the line (httpd would only fail if nothing at all matched).
-pub(crate) fn ssl_cipher_suite(_: &str, args: &[String]) -> Result<Value, String> {
-    let (protocol, spec) = match args {
-        [spec] => ("SSL", spec),
-        [protocol, spec] => (protocol.as_str(), spec),
-        _ => unreachable!("arity checked"),
-    };
-    match protocol {
-        "SSL" => crate::tls::ciphers::check_tls12(spec)?,
-        "TLSv1.3" => crate::tls::ciphers::check_tls13(spec)?,
-        _ => return Err(format!("protocol '{protocol}' not supported")),
-    }
-    let mut dict = Dict::new();
-    dict.insert(protocol.to_string(), Value::from(spec.clone()));
-    Ok(Value::from(dict))
-}
-
-pub(crate) fn ssl_session_cache_timeout(_: &str, args: &[String]) -> Result<Value, String> {
-    match args[0].parse::<i64>() {
-        Ok(n) if n >= 0 => Ok(Value::from(n)),
-        _ => Err("SSLSessionCacheTimeout: Invalid argument".into()),
-    }
-}
-
-/// SSLOptions: mod_ssl's option names, checked; none changes what this
-/// server does (they export variables to CGI and SSI, which it does not run).
-pub(crate) fn ssl_options(_: &str, args: &[String]) -> Result<Value, String> {
-    const OPTIONS: [&str; 6] = [
-        "StdEnvVars",
-        "ExportCertData",
-        "FakeBasicAuth",
-        "StrictRequire",
-        "OptRenegotiate",
-        "LegacyDNStringFormat",
-    ];
-    for word in args {
-        let name = word.trim_start_matches(['+', '-']);
-        if !OPTIONS.iter().any(|o| o.eq_ignore_ascii_case(name)) {
-            return Err(format!("SSLOptions: Illegal option '{name}'"));
-        }
-    }
-    Ok(Value::from(args.to_vec()))
 }
