@@ -292,6 +292,8 @@ impl<M: ProcessModel> Parent<M> {
         let server = match ServerContext::new(&config, Some(self.board)) {
             Ok(s) => s,
             Err(e) => {
+                // A certificate or key error is a two-line AH00526 text.
+                let e = e.replace('\n', " ");
                 log::error!(target: "core", "{e}; still serving with the previous configuration");
                 return;
             }

@@ -193,3 +193,34 @@ fn a_vhosts_missing_document_root_is_a_warning() {
         )]
     );
 }
+
+#[test]
+fn ssl_lines_keep_where_they_were_written_and_a_vhost_has_its_own_certificates() {
+    let root = Root::new();
+    for file in ["main.crt", "main.key", "v.crt", "v.key"] {
+        root.write(file, "x");
+    }
+    let config = load_with(
+        &root,
+        "SSLCertificateFile main.crt\nSSLCertificateKeyFile main.key\nSSLProtocol -all +TLSv1.3\n\
+         <VirtualHost *:443>\nSSLEngine on\nSSLCertificateFile v.crt\nSSLCertificateKeyFile v.key\n\
+         SSLCipherSuite TLSv1.3 TLS_AES_128_GCM_SHA256\n</VirtualHost>\n",
+    );
+    let main = &config.settings;
+    assert!(!main.ssl_engine);
+    assert_eq!(main.ssl_certificate_file.iter().map(|f| f.as_str()).collect::<Vec<_>>(), ["main.crt"]);
+    let at = |tag| config.written_at(tag).map(|l| l.line);
+    assert_eq!(at(main.ssl_certificate_key_file[0].tag()), Some(2));
+    let vhost = &config.vhosts[0].settings;
+    assert!(vhost.ssl_engine);
+    // A vhost's certificate lines replace the main server's, not add to them.
+    assert_eq!(vhost.ssl_certificate_file.iter().map(|f| f.as_str()).collect::<Vec<_>>(), ["v.crt"]);
+    assert_eq!(at(vhost.ssl_certificate_file[0].tag()), Some(6));
+    assert_eq!(at(vhost.ssl_protocol.as_ref().unwrap().tag()), Some(3), "inherited, with its line");
+    assert_eq!(at(vhost.ssl_cipher_suite["TLSv1.3"].tag()), Some(8));
+    let e = error("SSLCertificateFile nowhere.crt\n");
+    assert!(
+        e.contains("SSLCertificateFile: file '") && e.contains("nowhere.crt' does not exist or is empty"),
+        "{e}"
+    );
+}

@@ -7,6 +7,7 @@ pub mod date;
 pub mod driver;
 pub mod file_map;
 mod headers;
+mod host;
 pub mod input;
 mod message;
 pub mod output;
