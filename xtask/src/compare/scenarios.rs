@@ -104,7 +104,7 @@ impl Scenario {
                 tls::PARAMETERS
             ),
             Scenario::TlsResume => format!(
-                "{} concurrent clients, 1 KiB file, a new TLS 1.3 connection per request, each resuming a session from a ticket the server sent earlier ({}; PSK with a new X25519 exchange, no certificate)",
+                "{} concurrent clients, 1 KiB file, a new TLS 1.3 connection per request, each resuming a session from a ticket the server sent earlier: PSK with a new key exchange, no certificate or signature ({})",
                 sizes.close,
                 tls::PARAMETERS
             ),
