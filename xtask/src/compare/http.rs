@@ -24,6 +24,8 @@ pub(crate) enum Fault {
     /// The head did not parse, used a transfer coding this client does not read, or more
     /// bytes came than the response announced.
     Parse,
+    /// The TLS layer failed: a handshake or record the client refused, or an alert.
+    Tls,
 }
 
 /// A complete response.

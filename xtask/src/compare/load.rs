@@ -7,8 +7,10 @@
 //! start once every idle connection has its answer, or `setup_limit` has passed (always, for
 //! slow clients: the server cannot tell us it took them in, and its process model needs time
 //! to grow); their responses count only after `warmup`, for `duration`.
+//!
+//! The connections are plain TCP, or TLS when the plan has a client for it ([`Transport`]).
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -20,6 +22,8 @@ use mio::{Events, Interest, Poll, Token};
 
 use super::http::{self, Fault, Progress, Response, ResponseReader};
 use super::tally::Tally;
+use super::tls;
+use super::transport::{TlsStream, Transport};
 
 /// Background connections a thread has opening (connecting or awaiting their one response).
 const MAX_OPENING: usize = 64;
@@ -35,6 +39,8 @@ pub(crate) struct Plan {
     pub(crate) threads: usize,
     pub(crate) active: Active,
     pub(crate) background: Option<Background>,
+    /// Every connection over TLS with this client, when set.
+    pub(crate) tls: Option<tls::Client>,
     pub(crate) setup_limit: Duration,
     pub(crate) warmup: Duration,
     pub(crate) duration: Duration,
@@ -123,7 +129,10 @@ pub(crate) fn start(plan: Plan) -> LoadRun {
         .map(|i| {
             let (plan, clock) = (Arc::clone(&plan), Arc::clone(&clock));
             let counts = (share(plan.active.connections, i), share(background_total, i));
-            std::thread::spawn(move || Worker::new(&plan, &clock, counts.0, counts.1).run())
+            std::thread::spawn(move || match &plan.tls {
+                Some(client) => Worker::<TlsStream>::new(&plan, &clock, client, counts).run(),
+                None => Worker::<TcpStream>::new(&plan, &clock, &(), counts).run(),
+            })
         })
         .collect();
     LoadRun { clock, threads }
@@ -159,9 +168,9 @@ enum State {
     Closed,
 }
 
-struct Conn {
+struct Conn<S> {
     role: Role,
-    stream: Option<TcpStream>,
+    stream: Option<S>,
     state: State,
     reader: ResponseReader,
     sent: usize,
@@ -172,11 +181,12 @@ struct Conn {
     closed_early: bool,
 }
 
-struct Worker<'a> {
+struct Worker<'a, S: Transport> {
     plan: &'a Plan,
     clock: &'a Clock,
+    connector: &'a S::Connector,
     poll: Poll,
-    conns: Vec<Conn>,
+    conns: Vec<Conn<S>>,
     request: Vec<u8>,
     background_request: Vec<u8>,
     scratch: Vec<u8>,
@@ -185,8 +195,13 @@ struct Worker<'a> {
     opening: usize,
 }
 
-impl<'a> Worker<'a> {
-    fn new(plan: &'a Plan, clock: &'a Clock, n_active: usize, n_background: usize) -> Worker<'a> {
+impl<'a, S: Transport> Worker<'a, S> {
+    fn new(
+        plan: &'a Plan,
+        clock: &'a Clock,
+        connector: &'a S::Connector,
+        (n_active, n_background): (usize, usize),
+    ) -> Worker<'a, S> {
         let host = plan.addr.to_string();
         let background_role = match plan.background.as_ref().map(|b| b.kind) {
             Some(BackgroundKind::Slow) => Role::Slow,
@@ -213,6 +228,7 @@ impl<'a> Worker<'a> {
         Worker {
             plan,
             clock,
+            connector,
             poll: Poll::new().expect("epoll instance"),
             conns: conns.collect(),
             request: http::get(&plan.active.path, &host, plan.active.keep_alive),
@@ -278,7 +294,7 @@ impl<'a> Worker<'a> {
         c.reader.reset();
         c.sent = 0;
         c.began = Instant::now();
-        match TcpStream::connect(self.plan.addr) {
+        match S::connect(self.plan.addr, self.connector) {
             Ok(mut s) => {
                 let interest = Interest::READABLE | Interest::WRITABLE;
                 self.poll.registry().register(&mut s, Token(i), interest).expect("epoll_ctl add");
@@ -305,7 +321,7 @@ impl<'a> Worker<'a> {
 
     /// Whether the connect finished (successfully: state moves on; or not: failed).
     fn connected(&mut self, i: usize, now: Instant) -> bool {
-        let Some(s) = self.conns[i].stream.as_ref() else { return false };
+        let Some(s) = self.conns[i].stream.as_ref().map(S::tcp) else { return false };
         match s.take_error() {
             Ok(None) => {}
             _ => {
@@ -358,6 +374,8 @@ impl<'a> Worker<'a> {
                 Ok(n) => Ok(n),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                // Only TLS says InvalidData: a handshake or record the client refused, or an alert.
+                Err(e) if e.kind() == ErrorKind::InvalidData => Err(Err(Fault::Tls)),
                 Err(_) => Err(Err(Fault::Reset)),
             };
             if self.conns[i].state == State::Holding {
@@ -400,6 +418,9 @@ impl<'a> Worker<'a> {
             if response.status == 200 {
                 self.tally.completed += 1;
                 self.tally.body_bytes += response.body_bytes;
+                if self.conns[i].stream.as_ref().is_some_and(S::resumed) {
+                    self.tally.resumed += 1;
+                }
                 let micros = now.duration_since(self.conns[i].began).as_micros();
                 self.tally.latency.saturating_record(u64::try_from(micros).unwrap_or(u64::MAX).max(1));
             } else {
@@ -456,6 +477,7 @@ impl<'a> Worker<'a> {
                 Fault::Reset => e.reset += 1,
                 Fault::ShortBody => e.short_body += 1,
                 Fault::Parse => e.parse += 1,
+                Fault::Tls => e.tls += 1,
             }
         }
         let c = &mut self.conns[i];

@@ -15,6 +15,8 @@ mod scenarios;
 mod servers;
 mod table;
 mod tally;
+mod tls;
+mod transport;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -36,7 +38,9 @@ Options:
   --servers LIST      comma-separated server names, or the groups ours, apache, all
                       (default all): prefork-server, worker-server, event-server,
                       apache-prefork, apache-worker, apache-event, nginx
-  --scenarios LIST    comma-separated: keepalive, close, idle, large, slow (default all)
+  --scenarios LIST    comma-separated: keepalive, close, idle, large, slow, tls-keepalive,
+                      tls-close, tls-resume (default all); the tls-* ones need the openssl
+                      command (it makes their certificate)
   --duration SECS     measured seconds per run (default 1.2; --quick 0.3)
   --warmup SECS       unmeasured seconds of load before each run (default 0.5; --quick 0.2)
   --repeat N          runs per server and scenario, the median reported (default 3; --quick 1)
@@ -54,6 +58,8 @@ Options:
 pub(crate) struct Options {
     servers: Vec<String>,
     scenarios: Vec<Scenario>,
+    /// `--scenarios` was given: what it names must run.
+    scenarios_named: bool,
     timing: Timing,
     repeat: usize,
     quick: bool,
@@ -70,6 +76,7 @@ impl Options {
         let mut o = Options {
             servers: vec!["all".into()],
             scenarios: Scenario::ALL.to_vec(),
+            scenarios_named: false,
             timing: Timing {
                 warmup: Duration::from_secs_f64(if quick { 0.2 } else { 0.5 }),
                 duration: Duration::from_secs_f64(if quick { 0.3 } else { 1.2 }),
@@ -99,6 +106,7 @@ impl Options {
                 }
                 "--servers" => o.servers = value()?.split(',').map(str::to_owned).collect(),
                 "--scenarios" => {
+                    o.scenarios_named = true;
                     o.scenarios = value()?
                         .split(',')
                         .map(|s| Scenario::parse(s).with_context(|| format!("unknown scenario '{s}'")))
@@ -170,7 +178,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
         print!("{USAGE}");
         return Ok(());
     }
-    let opts = Options::parse(args)?;
+    let mut opts = Options::parse(args)?;
     let started = Instant::now();
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     if cfg!(debug_assertions) {
@@ -219,6 +227,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     let work = out.join("work");
     let server_root = prepare_server_root(root, &work)?;
     let sizes = Sizes::new(opts.quick, opts.large_sendfile);
+    let certificate = certificate(&mut opts, &work)?;
     let ctx = RunContext {
         server_root: &server_root,
         runs_dir: &work.join("runs"),
@@ -226,6 +235,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
         timing: &opts.timing,
         client_threads: opts.client_threads,
         pin: opts.pin,
+        certificate: certificate.as_ref(),
     };
     if opts.pin {
         servers::set_affinity(1)?;
@@ -243,7 +253,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
                 let outcome = scenarios::measure(spec, scenario, &ctx, rep).map_err(|e| format!("{e:#}"));
                 match &outcome {
                     Ok(f) => eprintln!(
-                        "  {:<8} {}/{} {:<15} {:>10.0} {}",
+                        "  {:<13} {}/{} {:<15} {:>10.0} {}",
                         scenario.name(),
                         rep + 1,
                         opts.repeat,
@@ -285,6 +295,23 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
         started.elapsed()
     );
     report.check_ours_complete()
+}
+
+/// One certificate for every server and every TLS scenario of the run. Without the openssl
+/// command, the tls-* scenarios are left out when they were not asked for by name.
+fn certificate(opts: &mut Options, work: &Path) -> Result<Option<tls::Certificate>> {
+    if !opts.scenarios.iter().any(|s| s.tls()) {
+        return Ok(None);
+    }
+    match tls::generate(&work.join("tls")) {
+        Ok(c) => Ok(Some(c)),
+        Err(e) if tls::missing_openssl(&e) && !opts.scenarios_named => {
+            println!("tls-keepalive, tls-close, tls-resume: skipped, the openssl command is not installed");
+            opts.scenarios.retain(|s| !s.tls());
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn build(root: &Path, packages: &[&str]) -> Result<()> {
@@ -368,9 +395,15 @@ mod tests {
     fn options_parse() {
         let o = Options::parse(&args("--quick --scenarios idle,slow --servers ours,nginx --pin")).unwrap();
         assert_eq!(o.scenarios, [Scenario::Idle, Scenario::Slow]);
+        assert!(o.scenarios_named);
         assert_eq!((o.repeat, o.pin, o.quick), (1, true, true));
         assert_eq!(o.timing.duration, Duration::from_secs_f64(0.3));
         assert!(o.large_sendfile, "large is measured with sendfile unless told");
+        let o = Options::parse(&args("--scenarios tls-keepalive,tls-close,tls-resume")).unwrap();
+        assert_eq!(o.scenarios, [Scenario::TlsKeepAlive, Scenario::TlsClose, Scenario::TlsResume]);
+        assert!(o.scenarios.iter().all(|s| s.tls()));
+        let all = Options::parse(&[]).unwrap();
+        assert!(!all.scenarios_named && all.scenarios.iter().filter(|s| s.tls()).count() == 3);
         let o = Options::parse(&args("--duration 2 --repeat 5 --sendfile off")).unwrap();
         assert_eq!((o.timing.duration, o.repeat, o.large_sendfile), (Duration::from_secs(2), 5, false));
         assert!(Options::parse(&args("--sendfile maybe")).is_err());

@@ -131,7 +131,16 @@ impl ScenarioResult {
             _ => None,
         };
         let mut headers = vec!["server", self.unit, "spread", "p50 ms", "p99 ms", "max ms", "errors"];
-        headers.extend(["RSS MiB", "PSS MiB", "procs", "threads", "srv CPU", "cli CPU", "oth CPU"]);
+        headers.extend([
+            "RSS MiB",
+            "PSS MiB",
+            "procs",
+            "threads",
+            "srv CPU",
+            "srv µs/req",
+            "cli CPU",
+            "oth CPU",
+        ]);
         headers.extend(background);
         headers.extend(["vs Apache", "vs nginx"]);
         let mut table = Table::new(format!("{}: {}", self.scenario.name(), self.description), &headers);
@@ -158,6 +167,7 @@ impl ScenarioResult {
                 m.processes.to_string(),
                 m.threads.to_string(),
                 format!("{:.2}", m.server_cpu),
+                cpu_per_request(m),
                 format!("{:.2}", m.client_cpu),
                 format!("{:.2}", m.other_cpu),
             ];
@@ -172,6 +182,12 @@ impl ScenarioResult {
         }
         table
     }
+}
+
+/// The server's CPU time per completed request: what a request costs it, whether or not the
+/// load generator kept it busy.
+fn cpu_per_request(m: &Figures) -> String {
+    if m.requests_per_s > 0.0 { format!("{:.0}", m.server_cpu / m.requests_per_s * 1e6) } else { "-".into() }
 }
 
 fn fmt_rate(v: f64) -> String {
@@ -461,11 +477,13 @@ const HOW_TO_READ: &str = "\
 - Each row is one server; figures are medians over the runs.
 - Throughput is requests per second (MB/s of body for `large`) over the measured window; *spread* is half the range between the slowest and fastest run, relative to the median.
 - Latency runs from the request's first byte (or its connect, for a new connection) to the response's last byte.
-- Errors count, by kind, what went wrong in the window: `connect` (refused), `reset` (closed before a whole head), `short_body`, `timeout` (no answer in 2 s, or still none at the end of the run), `status` (not 200), `parse`.
+- Errors count, by kind, what went wrong in the window: `connect` (refused), `reset` (closed before a whole head), `short_body`, `timeout` (no answer in 2 s, or still none at the end of the run), `status` (not 200), `parse`, `tls` (a failed handshake, a record the client refused, an alert).
 - RSS sums VmRSS over the server's processes, counting shared pages once per process; PSS splits them, so it adds up; procs and threads are peaks.
 - `srv CPU` and `cli CPU` are CPU seconds per second of the window (1.00 is one core): a load generator near its thread count is saturated, and then the figures measure the client.
+- `srv µs/req` is the server's CPU time per completed request (`srv CPU` over req/s): its cost per request even when the load generator, not the server, set the pace.
 - `oth CPU` is the rest of the machine on the same scale: well above 0.1, something else ran during the window and the figures are disturbed.
 - For `idle`: idle connections still open at the end / closed by the server before KeepAliveTimeout / never answered. For `slow`: slow clients still connected / closed by the server / never connected.
+- The tls-* scenarios: every server gets the same certificate (ECDSA P-256, made for the run) and the same handshake (TLS 1.3, X25519, TLS_AES_128_GCM_SHA256); the load generator's own handshake work shows in `cli CPU`.
 - `vs Apache` and `vs nginx` divide our throughput by that of Apache's same MPM, or of nginx.
 ";
 

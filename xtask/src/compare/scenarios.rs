@@ -10,6 +10,7 @@ use anyhow::Result;
 use super::load::{self, Active, Background, BackgroundKind, Plan};
 use super::procfs::{self, Peaks};
 use super::servers::{self, Launch, ServerSpec};
+use super::tls::{self, Certificate};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -19,6 +20,12 @@ pub(crate) enum Scenario {
     Idle,
     Large,
     Slow,
+    #[serde(rename = "tls-keepalive")]
+    TlsKeepAlive,
+    #[serde(rename = "tls-close")]
+    TlsClose,
+    #[serde(rename = "tls-resume")]
+    TlsResume,
 }
 
 /// The documents the scenarios fetch, written into the ServerRoot copy's htdocs.
@@ -29,8 +36,16 @@ pub(crate) const LARGE_FILE: (&str, usize) = ("1m.bin", 1024 * 1024);
 const KEEP_ALIVE_TIMEOUT: u32 = 5;
 
 impl Scenario {
-    pub(crate) const ALL: [Scenario; 5] =
-        [Scenario::KeepAlive, Scenario::Close, Scenario::Idle, Scenario::Large, Scenario::Slow];
+    pub(crate) const ALL: [Scenario; 8] = [
+        Scenario::KeepAlive,
+        Scenario::Close,
+        Scenario::Idle,
+        Scenario::Large,
+        Scenario::Slow,
+        Scenario::TlsKeepAlive,
+        Scenario::TlsClose,
+        Scenario::TlsResume,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -39,7 +54,15 @@ impl Scenario {
             Scenario::Idle => "idle",
             Scenario::Large => "large",
             Scenario::Slow => "slow",
+            Scenario::TlsKeepAlive => "tls-keepalive",
+            Scenario::TlsClose => "tls-close",
+            Scenario::TlsResume => "tls-resume",
         }
+    }
+
+    /// Whether the servers listen with TLS, and the load generator speaks it.
+    pub(crate) fn tls(self) -> bool {
+        matches!(self, Scenario::TlsKeepAlive | Scenario::TlsClose | Scenario::TlsResume)
     }
 
     pub(crate) fn parse(name: &str) -> Option<Scenario> {
@@ -69,6 +92,21 @@ impl Scenario {
                 "{} connections dribbling request heads (a byte every 250 ms), and after {} s a probe client fetching 1 KiB, a new connection per request",
                 sizes.slow,
                 timing.setup_limit.as_secs_f64()
+            ),
+            Scenario::TlsKeepAlive => format!(
+                "{} connections, 1 KiB file, keep-alive, over TLS 1.3 ({})",
+                sizes.keepalive,
+                tls::PARAMETERS
+            ),
+            Scenario::TlsClose => format!(
+                "{} concurrent clients, 1 KiB file, a new TLS 1.3 connection per request, each a full handshake ({}; the client never resumes a session)",
+                sizes.close,
+                tls::PARAMETERS
+            ),
+            Scenario::TlsResume => format!(
+                "{} concurrent clients, 1 KiB file, a new TLS 1.3 connection per request, each resuming a session from a ticket the server sent earlier: PSK with a new key exchange, no certificate or signature ({})",
+                sizes.close,
+                tls::PARAMETERS
             ),
         }
     }
@@ -131,6 +169,8 @@ pub(crate) struct RunContext<'a> {
     pub(crate) timing: &'a Timing,
     pub(crate) client_threads: usize,
     pub(crate) pin: bool,
+    /// Made once per run when a tls-* scenario is selected.
+    pub(crate) certificate: Option<&'a Certificate>,
 }
 
 /// What one run of one scenario against one server measured. Latencies are None when no
@@ -182,19 +222,31 @@ pub(crate) fn measure(
     }
     let run_dir = ctx.runs_dir.join(format!("{}-{}-{}", scenario.name(), spec.name, rep + 1));
     let sendfile = (scenario == Scenario::Large).then_some(sizes.large_sendfile);
+    let certificate = match (scenario.tls(), ctx.certificate) {
+        (true, None) => anyhow::bail!("{}: no certificate was made", scenario.name()),
+        (true, Some(c)) => Some(c),
+        (false, _) => None,
+    };
+    // A fresh client per run: a resuming client must not offer one server's ticket to the next.
+    let client = certificate.map(|c| tls::Client::new(c, scenario == Scenario::TlsResume)).transpose()?;
     let launch = Launch {
         server_root: ctx.server_root,
         run_dir: &run_dir,
         keep_alive_timeout,
         sendfile,
         pin: ctx.pin,
+        tls: certificate,
     };
     let mut server = servers::start(spec, &launch)?;
 
     let (small, large) = (format!("/{}", SMALL_FILE.0), format!("/{}", LARGE_FILE.0));
     let (active, background) = match scenario {
-        Scenario::KeepAlive => (Active { connections: sizes.keepalive, path: small, keep_alive: true }, None),
-        Scenario::Close => (Active { connections: sizes.close, path: small, keep_alive: false }, None),
+        Scenario::KeepAlive | Scenario::TlsKeepAlive => {
+            (Active { connections: sizes.keepalive, path: small, keep_alive: true }, None)
+        }
+        Scenario::Close | Scenario::TlsClose | Scenario::TlsResume => {
+            (Active { connections: sizes.close, path: small, keep_alive: false }, None)
+        }
         Scenario::Idle => (
             Active { connections: sizes.idle_active, path: small.clone(), keep_alive: true },
             Some(Background { kind: BackgroundKind::Idle, connections: sizes.idle, path: small }),
@@ -210,6 +262,7 @@ pub(crate) fn measure(
         threads: ctx.client_threads,
         active,
         background,
+        tls: client,
         setup_limit: timing.setup_limit,
         warmup: timing.warmup,
         duration: timing.duration,
@@ -246,6 +299,10 @@ pub(crate) fn measure(
         ));
     }
     let tally = run.finish();
+    if scenario.tls() && tally.completed > 0 {
+        let share = tally.resumed as f64 / tally.completed as f64 * 100.0;
+        notes.push(format!("{share:.0}% of the requests on a resumed TLS session"));
+    }
     server.stop();
     notes.append(&mut server.stop_notes);
     // The access log is the same work for every server; its contents are not needed.

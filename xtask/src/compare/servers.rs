@@ -17,6 +17,8 @@ use anyhow::{Context, Result, bail};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
+use super::tls::{self, Certificate};
+
 /// How long a server may take to start listening, and to exit after TERM before it is KILLed.
 const START_LIMIT: Duration = Duration::from_secs(15);
 const STOP_LIMIT: Duration = Duration::from_secs(5);
@@ -157,6 +159,8 @@ pub(crate) struct Launch<'a> {
     pub(crate) sendfile: Option<bool>,
     /// Start the server on CPU 0 (the load generator then runs on CPU 1).
     pub(crate) pin: bool,
+    /// Listen with TLS, this certificate and key (`Listen ... https` and [`tls::directives`]).
+    pub(crate) tls: Option<&'a Certificate>,
 }
 
 /// A started server; dropping it stops it.
@@ -173,21 +177,16 @@ pub(crate) fn start(spec: &ServerSpec, launch: &Launch<'_>) -> Result<Running> {
     let run_dir = launch.run_dir;
     let stderr = std::fs::File::create(run_dir.join("stderr"))?;
     let root = launch.server_root.to_str().context("ServerRoot path is not UTF-8")?;
-    let log_overrides = |cmd: &mut Command| {
-        cmd.arg("-c").arg(format!("ErrorLog \"{}\"", run_dir.join("error_log").display()));
-        cmd.arg("-c").arg(format!("PidFile \"{}\"", run_dir.join("httpd.pid").display()));
-        if let Some(t) = launch.keep_alive_timeout {
-            cmd.arg("-c").arg(format!("KeepAliveTimeout {t}"));
-        }
-        if let Some(on) = launch.sendfile {
-            cmd.arg("-c").arg(format!("EnableSendfile {}", if on { "On" } else { "Off" }));
+    let overrides = |cmd: &mut Command, apache_port| {
+        for directive in overrides(launch, apache_port) {
+            cmd.arg("-c").arg(directive);
         }
     };
     let (mut cmd, fixed_port) = match spec.family {
         Family::Ours | Family::Baseline => {
             let mut cmd = Command::new(&spec.binary);
-            cmd.args(["-d", root, "-f", "httpd.conf", "-DFOREGROUND"]).env("HTTPD_LISTEN", "127.0.0.1:0");
-            log_overrides(&mut cmd);
+            cmd.args(["-d", root, "-f", "httpd.conf", "-DFOREGROUND"]).env("HTTPD_LISTEN", listen(launch, 0));
+            overrides(&mut cmd, None);
             cmd.stdout(Stdio::piped());
             (cmd, None)
         }
@@ -203,10 +202,7 @@ pub(crate) fn start(spec: &ServerSpec, launch: &Launch<'_>) -> Result<Running> {
             if let Some(dir) = apache_modules_dir() {
                 cmd.arg("-C").arg(format!("Define APACHE_MODULES_DIR {dir}"));
             }
-            // The ServerRoot copy's httpd.conf has no Listen line (see `prepare_server_root`),
-            // so this is Apache's only port, and a server left on httpd.conf's 8080 is no bother.
-            cmd.arg("-c").arg(format!("Listen 127.0.0.1:{port}"));
-            log_overrides(&mut cmd);
+            overrides(&mut cmd, Some(port));
             cmd.stdout(Stdio::from(stderr.try_clone()?));
             (cmd, Some(port))
         }
@@ -239,6 +235,37 @@ pub(crate) fn start(spec: &ServerSpec, launch: &Launch<'_>) -> Result<Running> {
     Ok(running)
 }
 
+/// The directives Apache and ours get with `-c`, after httpd.conf: the run's logs, the
+/// scenario's settings, TLS. Apache's also carry its Listen (and mod_ssl before the SSL
+/// directives); ours listen where HTTPD_LISTEN says.
+fn overrides(launch: &Launch<'_>, apache_port: Option<u16>) -> Vec<String> {
+    let mut d = Vec::new();
+    if let Some(port) = apache_port {
+        // The ServerRoot copy's httpd.conf has no Listen line (see `prepare_server_root`),
+        // so this is Apache's only port, and a server left on httpd.conf's 8080 is no bother.
+        d.push(format!("Listen {}", listen(launch, port)));
+        if launch.tls.is_some() {
+            // httpd.conf defines the directory (Debian's, or the one `start` gives).
+            d.push("LoadModule ssl_module ${APACHE_MODULES_DIR}/mod_ssl.so".to_owned());
+        }
+    }
+    d.push(format!("ErrorLog \"{}\"", launch.run_dir.join("error_log").display()));
+    d.push(format!("PidFile \"{}\"", launch.run_dir.join("httpd.pid").display()));
+    if let Some(t) = launch.keep_alive_timeout {
+        d.push(format!("KeepAliveTimeout {t}"));
+    }
+    if let Some(on) = launch.sendfile {
+        d.push(format!("EnableSendfile {}", if on { "On" } else { "Off" }));
+    }
+    d.extend(launch.tls.map(tls::directives).unwrap_or_default());
+    d
+}
+
+/// Listen's arguments: a loopback port (0: the kernel picks), `https` for TLS.
+fn listen(launch: &Launch<'_>, port: u16) -> String {
+    format!("127.0.0.1:{port}{}", if launch.tls.is_some() { " https" } else { "" })
+}
+
 /// Debian's module directory is httpd.conf's default; other layouts pass theirs as a Define.
 fn apache_modules_dir() -> Option<&'static str> {
     if Path::new("/usr/lib/apache2/modules").is_dir() {
@@ -266,6 +293,19 @@ fn nginx_conf(launch: &Launch<'_>, port: u16) -> String {
     let cores = if launch.pin { 1 } else { super::procfs::cores() };
     // As root, workers would switch to `nobody`; Apache's and ours stay root here too.
     let user = if nix::unistd::geteuid().is_root() { "user root root;\n" } else { "" };
+    // The same as the httpd directives: this certificate, TLS 1.3 only, session handling at
+    // nginx's defaults.
+    let (ssl, tls) = match launch.tls {
+        Some(c) => (
+            " ssl",
+            format!(
+                "\n        ssl_certificate {};\n        ssl_certificate_key {};\n        ssl_protocols TLSv1.3;",
+                c.cert.display(),
+                c.key.display()
+            ),
+        ),
+        None => ("", String::new()),
+    };
     format!(
         "{user}worker_processes {cores};
 daemon off;
@@ -291,8 +331,8 @@ http {{
     uwsgi_temp_path {run}/uwsgi;
     scgi_temp_path {run}/scgi;
     server {{
-        listen 127.0.0.1:{port};
-        server_name localhost;
+        listen 127.0.0.1:{port}{ssl};
+        server_name localhost;{tls}
         root {htdocs};
         index index.html;
         location ~ /\\.ht {{ deny all; }}
@@ -322,7 +362,8 @@ pub(crate) fn set_affinity(cpu: usize) -> Result<()> {
 }
 
 impl Running {
-    /// Our servers print `listening on http://127.0.0.1:PORT/`; the rest of stdout is kept.
+    /// Our servers print `listening on http://127.0.0.1:PORT/` (https:// with TLS); the rest of
+    /// stdout is kept.
     fn read_listening_line(&mut self, run_dir: &Path, deadline: Instant) -> Result<SocketAddr> {
         let stdout = self.child.as_mut().and_then(|c| c.stdout.take()).context("stdout is piped")?;
         let mut rest = std::fs::File::create(run_dir.join("stdout"))?;
@@ -331,6 +372,7 @@ impl Running {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 match line
                     .strip_prefix("listening on http://")
+                    .or_else(|| line.strip_prefix("listening on https://"))
                     .and_then(|a| a.trim_end_matches('/').parse().ok())
                 {
                     Some(addr) => {
@@ -483,6 +525,48 @@ mod tests {
     }
 
     #[test]
+    fn apache_and_ours_get_the_same_tls_directives() {
+        let certificate = tls::named("/w/cert.pem", "/w/key.pem");
+        let mut launch = Launch {
+            server_root: Path::new("/r"),
+            run_dir: Path::new("/run/x"),
+            keep_alive_timeout: None,
+            sendfile: None,
+            pin: false,
+            tls: None,
+        };
+        assert_eq!(listen(&launch, 0), "127.0.0.1:0");
+        assert_eq!(
+            overrides(&launch, None),
+            ["ErrorLog \"/run/x/error_log\"", "PidFile \"/run/x/httpd.pid\""]
+        );
+        assert_eq!(overrides(&launch, Some(81))[0], "Listen 127.0.0.1:81");
+        assert!(!overrides(&launch, Some(81)).iter().any(|d| d.contains("SSL") || d.contains("ssl")));
+
+        launch.tls = Some(&certificate);
+        assert_eq!(listen(&launch, 0), "127.0.0.1:0 https");
+        let (ours, apache) = (overrides(&launch, None), overrides(&launch, Some(81)));
+        let ssl = |d: &Vec<String>| d.iter().filter(|d| d.starts_with("SSL")).cloned().collect::<Vec<_>>();
+        assert_eq!(ssl(&ours), tls::directives(&certificate));
+        assert_eq!(ssl(&apache), ssl(&ours));
+        assert_eq!(
+            apache[..2],
+            ["Listen 127.0.0.1:81 https", "LoadModule ssl_module ${APACHE_MODULES_DIR}/mod_ssl.so"]
+        );
+        assert_eq!(apache[2..], ours[..]);
+
+        let conf = nginx_conf(&launch, 4321);
+        for line in [
+            "listen 127.0.0.1:4321 ssl;",
+            "ssl_certificate /w/cert.pem;",
+            "ssl_certificate_key /w/key.pem;",
+            "ssl_protocols TLSv1.3;",
+        ] {
+            assert!(conf.contains(line), "{line} missing from\n{conf}");
+        }
+    }
+
+    #[test]
     fn nginx_gets_the_same_settings() {
         let launch = Launch {
             server_root: Path::new("/r"),
@@ -490,6 +574,7 @@ mod tests {
             keep_alive_timeout: Some(9),
             sendfile: Some(true),
             pin: false,
+            tls: None,
         };
         let conf = nginx_conf(&launch, 4321);
         for line in [
@@ -505,5 +590,6 @@ mod tests {
         ] {
             assert!(conf.contains(line), "{line} missing from\n{conf}");
         }
+        assert!(!conf.contains("ssl"), "TLS only when asked for:\n{conf}");
     }
 }

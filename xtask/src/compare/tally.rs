@@ -12,10 +12,11 @@ pub(crate) struct Errors {
     pub(crate) timeout: u64,
     pub(crate) status: u64,
     pub(crate) parse: u64,
+    pub(crate) tls: u64,
 }
 
 impl Errors {
-    pub(crate) fn by_kind(&self) -> [(&'static str, u64); 6] {
+    pub(crate) fn by_kind(&self) -> [(&'static str, u64); 7] {
         [
             ("connect", self.connect),
             ("reset", self.reset),
@@ -23,6 +24,7 @@ impl Errors {
             ("timeout", self.timeout),
             ("status", self.status),
             ("parse", self.parse),
+            ("tls", self.tls),
         ]
     }
 
@@ -33,6 +35,7 @@ impl Errors {
         self.timeout += o.timeout;
         self.status += o.status;
         self.parse += o.parse;
+        self.tls += o.tls;
     }
 }
 
@@ -52,6 +55,8 @@ pub(crate) struct Tally {
     /// Microseconds from the first byte of a request (or its connect) to the last of its response.
     pub(crate) latency: Histogram<u64>,
     pub(crate) completed: u64,
+    /// Of those, the requests made on a TLS connection that resumed a session.
+    pub(crate) resumed: u64,
     pub(crate) body_bytes: u64,
     pub(crate) errors: Errors,
     pub(crate) background: BackgroundTally,
@@ -62,6 +67,7 @@ impl Tally {
         Tally {
             latency: Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds"),
             completed: 0,
+            resumed: 0,
             body_bytes: 0,
             errors: Errors::default(),
             background: BackgroundTally::default(),
@@ -71,6 +77,7 @@ impl Tally {
     pub(super) fn merge(&mut self, o: Tally) {
         self.latency.add(&o.latency).expect("same histogram bounds");
         self.completed += o.completed;
+        self.resumed += o.resumed;
         self.body_bytes += o.body_bytes;
         self.errors.add(&o.errors);
         self.background.open += o.background.open;
