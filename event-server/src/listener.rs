@@ -503,6 +503,10 @@ impl<'a> Listener<'a> {
         self.serial += 1;
         entry.seq = self.serial;
         let (timeout, keep_alive_timeout) = (conn.engine.timeout(), conn.engine.keep_alive_timeout());
+        // Rounded up to a whole second: the queues, one per value, stay few
+        // (a handshake is cut off within a second after Timeout).
+        let left = conn.engine.head_timeout();
+        let head_timeout = Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0));
         entry.conn = Some(conn);
         self.set_wait(index, wait);
         let Some(Some(entry)) = self.table.get_mut(index) else { return };
@@ -511,7 +515,8 @@ impl<'a> Listener<'a> {
         // the connection parked (a head still partial after `gather`); one
         // that goes to a worker instead gets a new `seq`, which voids it.
         match wait {
-            Wait::Head | Wait::Read => self.read.push(now, timeout, index, seq),
+            Wait::Head => self.read.push(now, head_timeout, index, seq),
+            Wait::Read => self.read.push(now, timeout, index, seq),
             Wait::KeepAlive => self.keep_alive.push(now, keep_alive_timeout, index, seq),
             Wait::Write => self.write.push(now, timeout, index, seq),
             Wait::Linger => self.linger.push(now, index, seq),

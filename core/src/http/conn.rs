@@ -177,6 +177,18 @@ impl Connection {
         self.timeout
     }
 
+    /// How long a driver may wait for a head: Timeout, except before a
+    /// connection's first request has begun, when it is what remains of
+    /// Timeout since the connection opened. So a TLS handshake trickling in
+    /// flight by flight, each of which a worker processes and hands back, is
+    /// cut off at Timeout in all, not Timeout after its last flight.
+    pub fn head_timeout(&self) -> Duration {
+        if self.started || self.served > 0 {
+            return self.timeout;
+        }
+        self.timeout.saturating_sub(self.started_at.elapsed())
+    }
+
     /// KeepAliveTimeout of the server that answered the last request: what
     /// a driver waits for the next one.
     pub fn keep_alive_timeout(&self) -> Duration {

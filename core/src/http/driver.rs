@@ -39,6 +39,7 @@ pub fn serve(stream: TcpStream, ctx: &ServerContext, slot: Option<&'static Worke
         let (flags, wait) = match outcome {
             Outcome::Close => return,
             Outcome::KeepAlive => (PollFlags::POLLIN, conn.keep_alive_timeout()),
+            Outcome::ReadBlocked if conn.reading_head() => (PollFlags::POLLIN, conn.head_timeout()),
             Outcome::ReadBlocked => (PollFlags::POLLIN, timeout),
             Outcome::WriteBlocked => (PollFlags::POLLOUT, timeout),
             Outcome::Linger => {
