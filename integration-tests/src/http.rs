@@ -39,19 +39,22 @@ impl Running {
     }
 
     /// Runs `cmd` (a server binary with its arguments) with no inherited
-    /// `HTTPD_*` variable but `HTTPD_LISTEN=127.0.0.1:0`, and waits for the
-    /// port it announces; `name` is for messages.
+    /// `HTTPD_*` variable but `HTTPD_LISTEN=127.0.0.1:0` (unless `cmd` sets
+    /// or removes HTTPD_LISTEN itself: removed, the file's Listen lines
+    /// stand), and waits for the port it announces; `name` is for messages.
     #[track_caller]
     pub fn spawn(mut cmd: Command, name: &str) -> Running {
+        let own_listen = cmd.get_envs().any(|(k, _)| k == "HTTPD_LISTEN");
         for (var, _) in std::env::vars_os() {
-            if var.to_string_lossy().to_ascii_uppercase().starts_with(ENV_PREFIX) {
+            let upper = var.to_string_lossy().to_ascii_uppercase();
+            if upper.starts_with(ENV_PREFIX) && !(own_listen && upper == "HTTPD_LISTEN") {
                 cmd.env_remove(var);
             }
         }
-        cmd.env("HTTPD_LISTEN", "127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        if !own_listen {
+            cmd.env("HTTPD_LISTEN", "127.0.0.1:0");
+        }
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {name}: {e}"));
         let (addr_tx, addr_rx) = mpsc::channel();
         let stdout = child.stdout.take().expect("piped stdout");

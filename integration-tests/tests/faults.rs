@@ -459,3 +459,30 @@ supervised_servers!(a_certificate_broken_before_a_restart_keeps_the_old_one_serv
     assert!(log.contains(&format!("line {key_line} of")), "the error does not name line {key_line}:\n{log}");
     assert_eq!(fetch().body_text(), SMALL, "the old certificate no longer serves");
 });
+
+supervised_servers!(a_listen_that_cannot_bind_at_a_restart_keeps_the_old_listeners, |server| {
+    let root = site(server, &spares(server, 1, 1, if server.is_threaded() { 8 } else { 4 }));
+    // The file's own `Listen 127.0.0.1:0` stands (no HTTPD_LISTEN), so a
+    // Listen line added to the file counts at the restart.
+    let mut cmd = Command::new(server.path());
+    cmd.arg("-d").arg(root.path()).args(["-f", "httpd.conf", "-DFOREGROUND"]).env_remove("HTTPD_LISTEN");
+    let httpd = Running::spawn(cmd, server.binary_name());
+    // Its handlers are in place once it has children (a USR1 before would
+    // end it, as it ends httpd).
+    wait_children(httpd.pid(), 1);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let port = taken.local_addr().unwrap().port();
+    let conf = root.join("httpd.conf");
+    let good = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&conf, format!("{good}Listen 127.0.0.1:{port}\n")).unwrap();
+    let requests = Loop::start(httpd.addr, usize::MAX, |_| {});
+    signal(httpd.pid(), Signal::SIGUSR1);
+    let log = wait_log(&root, "still serving with the previous configuration", 1);
+    assert!(log.contains(&format!("could not bind to address 127.0.0.1:{port}")), "{log}");
+    let served = requests.served();
+    wait_for("requests after the refused restart", LIMIT, || {
+        (requests.served() >= served + 20).then_some(())
+    });
+    let (made, failures) = requests.finish();
+    assert!(failures.is_empty(), "{} of {made} requests failed:\n{}", failures.len(), failures.join("\n"));
+});
