@@ -208,3 +208,40 @@ impl<'a> AcceptSet<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Instant;
+
+    use super::*;
+
+    /// Out of descriptors with no spare to answer through, a child does not
+    /// spin on its readable listener: the listeners leave the wait set for
+    /// the pause, the wait returns nothing while a client waits, and the
+    /// client is taken once the pause is over.
+    #[test]
+    fn a_shortage_pause_takes_the_listeners_out_of_the_wait() {
+        let socket = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = socket.local_addr().unwrap();
+        let listeners = [Listener { socket, addr, protocol: "http".into() }];
+        let pod = PipeOfDeath::new().unwrap();
+        let mut set = AcceptSet::new(&listeners, &pod).unwrap();
+        let _client = TcpStream::connect(addr).unwrap();
+        set.shortage.pause_now();
+        // Paused: the wait ignores the waiting client, however long it is
+        // asked to wait (it is cut to what is left of the pause).
+        assert!(matches!(set.next(&pod, Duration::from_secs(10)), Next::Nothing));
+        assert!(set.paused || set.shortage.paused().is_none());
+        // The pause ends and the client is taken.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match set.next(&pod, Duration::from_millis(50)) {
+                Next::Connection(_) => break,
+                Next::Nothing if Instant::now() < deadline => {}
+                _ => panic!("the waiting client was not taken after the pause"),
+            }
+        }
+        assert!(!set.paused);
+    }
+}

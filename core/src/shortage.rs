@@ -89,6 +89,12 @@ impl Shortage {
         answered
     }
 
+    /// Pauses accepting now, as a shed that could answer nobody does.
+    #[cfg(test)]
+    pub(crate) fn pause_now(&mut self) {
+        self.paused_until = Some(Instant::now() + PAUSE);
+    }
+
     /// Whether accepting is paused now; when it is, how long it still is.
     pub fn paused(&mut self) -> Option<Duration> {
         let until = self.paused_until?;
