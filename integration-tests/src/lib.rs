@@ -269,7 +269,9 @@ pub fn run<A: AsRef<OsStr>>(bin: &Path, args: &[A], env: &[(&str, &str)]) -> Out
     }
 }
 
-fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+/// Reads `pipe` to its end on a thread of its own (so a child that fills
+/// one pipe never blocks on it); the thread returns what came, as text.
+pub fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
         let _ = pipe.read_to_end(&mut bytes);

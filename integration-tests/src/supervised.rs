@@ -359,3 +359,31 @@ impl Loop {
         }
     }
 }
+
+/// Makes room for `needed` descriptors in this process, raising the hard
+/// limit too when allowed (root); panics, saying so, when it cannot.
+pub fn allow_descriptors(needed: u64) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+    if soft >= needed {
+        return;
+    }
+    setrlimit(Resource::RLIMIT_NOFILE, needed, hard.max(needed)).unwrap_or_else(|e| {
+        panic!("this test needs {needed} descriptors; RLIMIT_NOFILE is {soft} (hard {hard}) and raising it failed: {e}")
+    });
+}
+
+/// Resident memory of process `pid` (VmRSS), in KiB; 0 when it is gone.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resident memory of the server's children, in KiB.
+pub fn children_rss_kib(parent: u32) -> u64 {
+    children_of(parent).into_iter().map(rss_kib).sum()
+}

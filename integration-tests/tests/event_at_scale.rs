@@ -20,11 +20,10 @@ use std::time::{Duration, Instant};
 use integration_tests::http::{Response, Running, connect, has_input, read_to_close};
 use integration_tests::status::Auto;
 use integration_tests::supervised::{
-    LIMIT, Loop, assert_same_bytes, begin_download, fetch_small, get_small_kept_alive, pattern, sized_site,
-    spares, wait_children,
+    LIMIT, Loop, allow_descriptors, assert_same_bytes, begin_download, children_rss_kib, fetch_small,
+    get_small_kept_alive, pattern, sized_site, spares, wait_children,
 };
-use integration_tests::{Server, TempDir, children_of, wait_until};
-use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use integration_tests::{Server, TempDir, wait_until};
 
 const CHILDREN: usize = 2;
 const THREADS: usize = 25;
@@ -41,31 +40,6 @@ fn start(root: &TempDir) -> Running {
     let httpd = Running::start(Server::Event, root.path(), &[]);
     wait_children(httpd.pid(), CHILDREN);
     httpd
-}
-
-/// Makes room for `needed` descriptors in this process, raising the hard
-/// limit too when allowed (root); panics, saying so, when it cannot.
-fn allow_descriptors(needed: u64) {
-    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
-    if soft >= needed {
-        return;
-    }
-    let result = setrlimit(Resource::RLIMIT_NOFILE, needed, hard.max(needed));
-    result.unwrap_or_else(|e| {
-        panic!("this test needs {needed} descriptors; RLIMIT_NOFILE is {soft} (hard {hard}) and raising it failed: {e}")
-    });
-}
-
-/// Resident memory of the server's children, in KiB.
-fn children_rss_kib(parent: u32) -> u64 {
-    children_of(parent)
-        .iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .filter_map(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?.to_string();
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .sum()
 }
 
 /// 20 request loops, each on its own thread.

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use integration_tests::http::{Running, connect, read_response, read_to_close};
 use integration_tests::supervised::{
-    LIMIT, Loop, SMALL, error_log, get_small_kept_alive, graceful_restart_notice, signal, site, spares,
-    wait_children, wait_log,
+    LIMIT, Loop, SMALL, error_log, get_small_kept_alive, graceful_restart_notice, rss_kib, signal, site,
+    spares, wait_children, wait_log,
 };
 use integration_tests::{Server, children_of, is_alive, supervised_servers, wait_for, wait_until};
 use nix::sys::signal::Signal;
@@ -287,12 +287,7 @@ fn footprint(parent: u32) -> std::collections::BTreeMap<u32, (u64, usize)> {
     children_of(parent)
         .into_iter()
         .map(|pid| {
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            let rss = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                .unwrap_or(0);
+            let rss = rss_kib(pid);
             let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
             (pid, (rss, fds))
         })

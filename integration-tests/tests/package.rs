@@ -11,14 +11,13 @@
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use integration_tests::{
-    Output, SYNTAX_OK, Server, TempDir, assert_has_line, assert_text, utf8, wait_for, workspace_root,
+    Output, SYNTAX_OK, Server, TempDir, assert_has_line, assert_text, drain, utf8, wait_for, workspace_root,
 };
 
 /// How long a release build of event-server may take (fat LTO on 2 cores,
@@ -356,14 +355,6 @@ fn wait_or_kill(child: &mut Child, command: &str, limit: Duration) -> std::proce
         let _ = child.wait();
         eprintln!("killed pid {pid}: {command}");
         std::panic::resume_unwind(panic)
-    })
-}
-
-fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
     })
 }
 

@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 
 use integration_tests::http::{Response, Running, has_input, read_response};
 use integration_tests::status::Auto;
-use integration_tests::supervised::{SMALL, sized_site, spares, wait_children};
+use integration_tests::supervised::{
+    SMALL, allow_descriptors, children_rss_kib, sized_site, spares, wait_children,
+};
 use integration_tests::tls::{self, Authority};
-use integration_tests::{Server, children_of, wait_until};
-use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use integration_tests::{Server, wait_until};
 use rustls::ClientConfig;
 
 const CHILDREN: usize = 2;
@@ -28,27 +29,6 @@ const THREADS: usize = 25;
 const IDLE: usize = 1000;
 /// Bounds the waits: 1,000 handshakes in a debug build take a while.
 const LIMIT: Duration = Duration::from_secs(120);
-
-fn allow_descriptors(needed: u64) {
-    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
-    if soft >= needed {
-        return;
-    }
-    setrlimit(Resource::RLIMIT_NOFILE, needed, hard.max(needed)).unwrap_or_else(|e| {
-        panic!("this test needs {needed} descriptors (RLIMIT_NOFILE {soft}, hard {hard}): {e}")
-    });
-}
-
-fn children_rss_kib(parent: u32) -> u64 {
-    children_of(parent)
-        .iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .filter_map(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?.to_string();
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .sum()
-}
 
 /// `GET target` over TLS on a kept-alive connection.
 fn get_kept_alive(conn: &mut tls::Tls, target: &str) -> Response {

@@ -103,6 +103,9 @@ pub struct Connection {
     see_request_tail: bool,
 }
 
+#[path = "conn_views.rs"]
+mod views;
+
 impl Connection {
     /// A new connection, bound to the servers of its local address
     /// (httpd's `ap_update_vhost_given_ip`).
@@ -162,44 +165,6 @@ impl Connection {
         }
     }
 
-    pub fn info(&self) -> &ConnInfo {
-        &self.info
-    }
-
-    /// The binding made at connection start.
-    pub fn binding(&self) -> Binding {
-        self.binding
-    }
-
-    /// Timeout of the server in charge now: what a driver waits for a
-    /// read or a write, as the outcome says.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// How long a driver may wait for a head: Timeout, except before a
-    /// connection's first request has begun, when it is what remains of
-    /// Timeout since the connection opened. So a TLS handshake trickling in
-    /// flight by flight, each of which a worker processes and hands back, is
-    /// cut off at Timeout in all, not Timeout after its last flight.
-    pub fn head_timeout(&self) -> Duration {
-        if self.started || self.served > 0 {
-            return self.timeout;
-        }
-        self.timeout.saturating_sub(self.started_at.elapsed())
-    }
-
-    /// KeepAliveTimeout of the server that answered the last request: what
-    /// a driver waits for the next one.
-    pub fn keep_alive_timeout(&self) -> Duration {
-        self.keep_alive_timeout
-    }
-
-    /// The server in charge now (see [`Connection::timeout`]).
-    pub fn server<'c>(&self, ctx: &'c ServerContext) -> &'c Server {
-        &ctx.servers[self.server]
-    }
-
     /// Puts server `index` in charge: its Timeout, and its ErrorLog for
     /// this thread's lines.
     fn enter(&mut self, ctx: &ServerContext, index: usize) {
@@ -207,24 +172,6 @@ impl Connection {
         self.server = index;
         self.timeout = Duration::from_millis(server.settings.timeout);
         error_log::serve_for(server.error_log.as_ref());
-    }
-
-    /// Requests answered so far.
-    pub fn served(&self) -> u32 {
-        self.served
-    }
-
-    /// Whether the engine is inside a request (as opposed to idle between
-    /// requests): what the scoreboard shows as `R`/`W` rather than `K`.
-    pub fn in_request(&self) -> bool {
-        self.started
-    }
-
-    /// Whether the engine waits for a request head (its first byte, or the
-    /// rest of one begun), as opposed to a body or a response: the event
-    /// MPM's flow control counts the two apart.
-    pub fn reading_head(&self) -> bool {
-        matches!(self.state, State::ReadHead)
     }
 
     /// For the event MPM's listener, which holds a connection whose request
@@ -252,11 +199,6 @@ impl Connection {
                 _ => return true,
             }
         }
-    }
-
-    /// The current (or last) request line, for the scoreboard.
-    pub fn request_line(&self) -> &str {
-        &self.req.line
     }
 
     /// Runs the connection until it must wait, and says for what.
@@ -709,11 +651,6 @@ impl Connection {
                 Err(_) => return self.close(),
             }
         }
-    }
-
-    /// How long the connection has been lingering, if it is.
-    pub fn lingering_for(&self) -> Option<Duration> {
-        self.linger_start.map(|t| t.elapsed())
     }
 
     fn close(&mut self) -> Outcome {
